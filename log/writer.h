@@ -1,0 +1,82 @@
+/* log/writer.h — the append queue and its writer thread: group commit.
+ *
+ * Every write to the log goes through one writer thread. Producers (HTTP
+ * handlers, the peer service) submit jobs; the writer drains the queue, runs
+ * every queued job inside ONE write transaction, commits once (durably, per
+ * the store's durability), then calls each job's done() with its result. One
+ * fsync thus answers every request in flight.
+ *
+ * A job's run() decides and appends in the batch's transaction (so decisions
+ * such as "is this plate inside?" see every earlier job of the batch). Rule:
+ * a run() that returns non-zero must not have appended anything — decide
+ * first, append last. If the transaction itself fails (LMDB error, I/O, map
+ * full after growing), every job of the batch gets that error in done() and
+ * nothing of the batch is kept.
+ */
+#ifndef PARKLOG_LOG_WRITER_H
+#define PARKLOG_LOG_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log/store.h"
+
+typedef struct log_writer log_writer;
+typedef struct log_job log_job;
+
+struct log_job {
+	/* In the writer thread, inside the batch's write transaction. */
+	int (*run)(log_job *job, log_txn *txn);
+	/* In the writer thread, after the commit (rc = run's result) or the
+	 * batch's failure (rc = the store error). Must not block; typically
+	 * it resumes a suspended HTTP connection. The job may be freed by its
+	 * owner as soon as done() was called. */
+	void (*done)(log_job *job, int rc);
+	void *arg;			/* the producer's */
+	/* internal */
+	log_job *next__;
+	int rc__;
+};
+
+typedef struct log_commit_info {
+	size_t jobs;			/* jobs in the batch */
+	size_t events;			/* events appended by the batch */
+	const log_range *ranges;	/* valid during the call */
+	size_t nranges;
+	uint64_t commit_ns;		/* time spent in the commit (fsync) */
+} log_commit_info;
+
+typedef struct log_writer_opts {
+	size_t max_batch;		/* jobs per transaction; 0: 4096 */
+	/* After each successful commit, in the writer thread, before the
+	 * jobs' done(). Must not block. */
+	void (*on_commit)(void *ctx, const log_commit_info *ci);
+	void *ctx;
+} log_writer_opts;
+
+typedef struct log_writer_stats {
+	uint64_t commits;
+	uint64_t jobs;
+	uint64_t events;
+	uint64_t failed_commits;
+	uint64_t batch_hist[8];		/* jobs per commit: 1, 2-4, 5-16, 17-64,
+					   65-256, 257-1024, 1025-4096, more */
+	uint64_t commit_ns_total;
+	uint64_t commit_ns_max;
+} log_writer_stats;
+
+/* Start the writer thread over an open, writable store. The store must
+ * outlive the writer. */
+int log_writer_start(log_store *s, const log_writer_opts *opts, log_writer **out);
+
+/* Queue a job (thread-safe, never blocks on the disk). LOG_ESTOPPED once
+ * log_writer_stop has begun: then done() is not called. */
+int log_writer_submit(log_writer *w, log_job *job);
+
+/* Stop accepting jobs, run and commit everything queued, join the thread
+ * and free the writer. */
+void log_writer_stop(log_writer *w);
+
+void log_writer_get_stats(log_writer *w, log_writer_stats *out);
+
+#endif

@@ -1,0 +1,66 @@
+/* msg: one line per message, levels filter, errno text appended. */
+#include "tests/harness/t.h"
+#include "msg/msg.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+static void capture(char *buf, size_t cap, void (*fn)(void))
+{
+	char path[600];
+	int fd, saved;
+	ssize_t n;
+
+	snprintf(path, sizeof path, "%s/err", t_tmpdir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	T_ASSERT(fd >= 0);
+	saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	fn();
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	lseek(fd, 0, SEEK_SET);
+	n = read(fd, buf, cap - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	close(fd);
+}
+
+static void emit_levels(void)
+{
+	msg_init("tmsg", MSG_INFO);
+	msg_debug("hidden %d", 1);
+	msg_info("shown %d", 2);
+	errno = ENOENT;
+	msg_warn("open %s", "x");
+}
+
+TEST(levels_and_errno)
+{
+	char out[4096];
+
+	capture(out, sizeof out, emit_levels);
+	T_ASSERT(strstr(out, "hidden") == NULL);
+	T_ASSERT(strstr(out, "tmsg info: shown 2\n") != NULL);
+	T_ASSERT(strstr(out, "tmsg warning: open x: No such file or directory\n") != NULL);
+}
+
+static void emit_long(void)
+{
+	char big[5000];
+
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	msg_init("tmsg", MSG_DEBUG);
+	msg_debug("%s", big);
+}
+
+TEST(long_message_is_cut_to_one_line)
+{
+	char out[8192];
+
+	capture(out, sizeof out, emit_long);
+	T_ASSERT(strchr(out, '\n') == out + strlen(out) - 1);
+}
+
+T_MAIN()
