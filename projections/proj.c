@@ -1,0 +1,920 @@
+/* projections/proj.c — projection tables, re-folded per plate in the log's
+ * write transaction. See proj.h for the tables and the digest. */
+#include "projections/proj.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xxhash.h>
+
+#define PROJ_SCHEMA 1
+
+struct proj {
+	log_store *store;
+	proj_tariff tariff;
+	uint64_t tariff_hash;
+	MDB_dbi sessions, plate, time, inside, conflict, day, meta;
+	/* Scratch for re-folding, reused across calls. Only the thread that
+	 * holds the write transaction (the writer) uses it. */
+	log_event *evs;
+	size_t evcap;
+};
+
+/* Rows with any of these flags are listed as conflicts. */
+#define PROJ__CONFLICT_FLAGS (PROJ_S_DOUBLE_ENTRY | PROJ_S_FEE_DIFF | \
+	PROJ_S_ORPHAN_EXIT | PROJ_S_DUP_EXIT)
+
+const char *proj_strerror(int err)
+{
+	if (err == PROJ_ESTALE)
+		return "projections were made by another tariff or schema";
+	if (err == PROJ_ETARIFF_CONFIG)
+		return "invalid tariff configuration";
+	if (err == PROJ_ETARIFF_DURATION)
+		return "exit at or before entry";
+	return log_strerror(err);
+}
+
+/* ---- small LMDB helpers -------------------------------------------------- */
+
+static void proj__be64(unsigned char *b, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		b[i] = (unsigned char)v;
+}
+
+static void proj__be32(unsigned char *b, uint32_t v)
+{
+	for (int i = 3; i >= 0; i--, v >>= 8)
+		b[i] = (unsigned char)v;
+}
+
+static int proj__meta_get(proj *p, MDB_txn *txn, const char *key, int64_t *v)
+{
+	MDB_val k = { strlen(key), (void *)key }, d;
+	int rc = mdb_get(txn, p->meta, &k, &d);
+
+	if (rc == MDB_NOTFOUND) {
+		*v = 0;
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	if (d.mv_size != sizeof *v)
+		return LOG_ECORRUPT;
+	memcpy(v, d.mv_data, sizeof *v);
+	return 0;
+}
+
+static int proj__meta_put(proj *p, MDB_txn *txn, const char *key, int64_t v)
+{
+	MDB_val k = { strlen(key), (void *)key }, d = { sizeof v, &v };
+
+	return mdb_put(txn, p->meta, &k, &d, 0);
+}
+
+static int proj__meta_add(proj *p, MDB_txn *txn, const char *key, int64_t delta)
+{
+	int64_t v;
+	int rc;
+
+	if (delta == 0)
+		return 0;
+	if ((rc = proj__meta_get(p, txn, key, &v)) != 0)
+		return rc;
+	/* uint64 arithmetic: the digest wraps mod 2^64 by design */
+	return proj__meta_put(p, txn, key, (int64_t)((uint64_t)v + (uint64_t)delta));
+}
+
+/* ---- accounting: add (sign 1) or remove (sign -1) one row --------------- */
+
+static int proj__is_open_primary(const proj_session *s)
+{
+	return !(s->flags & (PROJ_S_CLOSED | PROJ_S_DOUBLE_ENTRY)) && s->entry_ts >= 0;
+}
+
+static int64_t proj__sort_ts(const proj_session *s)
+{
+	return s->entry_ts >= 0 ? s->entry_ts : s->exit_ts;
+}
+
+static uint64_t proj__row_hash(const proj_session *s)
+{
+	char buf[2048];
+	int n = proj_session_json(s, buf, sizeof buf);
+
+	return n > 0 ? XXH3_64bits(buf, (size_t)n) : 0;
+}
+
+int32_t proj_local_day(const proj *p, int64_t ts_ms)
+{
+	int64_t local = ts_ms + (int64_t)p->tariff.tz_offset_min * 60000;
+	int64_t day = local / 86400000;
+
+	if (local < 0 && local % 86400000 != 0)
+		day--;	/* floor, not truncation */
+	return (int32_t)day;
+}
+
+static int proj__day_add(proj *p, MDB_txn *txn, int64_t ts, int sign,
+    int entries, int exits, int64_t revenue)
+{
+	unsigned char kb[4];
+	MDB_val k = { sizeof kb, kb }, d;
+	proj_day day = { 0, 0, 0 };
+	int rc;
+
+	proj__be32(kb, (uint32_t)proj_local_day(p, ts));
+	rc = mdb_get(txn, p->day, &k, &d);
+	if (rc == 0 && d.mv_size == sizeof day)
+		memcpy(&day, d.mv_data, sizeof day);
+	else if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	day.entries += (uint64_t)(sign * entries);
+	day.exits += (uint64_t)(sign * exits);
+	day.revenue += sign * revenue;
+	if (day.entries == 0 && day.exits == 0 && day.revenue == 0)
+		return (rc = mdb_del(txn, p->day, &k, NULL)) == MDB_NOTFOUND ? 0 : rc;
+	d.mv_size = sizeof day;
+	d.mv_data = &day;
+	return mdb_put(txn, p->day, &k, &d, 0);
+}
+
+static int proj__index(proj *p, MDB_txn *txn, const proj_session *s, int sign)
+{
+	unsigned char tk[8 + LOG_ID_MAX + 1];
+	size_t idlen = strlen(s->id);
+	MDB_val id = { idlen, (void *)s->id }, pl = { strlen(s->plate), (void *)s->plate };
+	MDB_val t = { 8 + idlen, tk }, empty = { 0, "" }, row = { sizeof *s, (void *)s };
+	int rc;
+
+	proj__be64(tk, (uint64_t)proj__sort_ts(s));
+	memcpy(tk + 8, s->id, idlen);
+	if (sign > 0) {
+		if ((rc = mdb_put(txn, p->sessions, &id, &row, 0)) != 0 ||
+		    (rc = mdb_put(txn, p->plate, &pl, &id, 0)) != 0 ||
+		    (rc = mdb_put(txn, p->time, &t, &empty, 0)) != 0)
+			return rc;
+		if (s->flags & PROJ__CONFLICT_FLAGS)
+			rc = mdb_put(txn, p->conflict, &id, &empty, 0);
+		if (rc == 0 && proj__is_open_primary(s))
+			rc = mdb_put(txn, p->inside, &pl, &id, 0);
+		return rc;
+	}
+	if ((rc = mdb_del(txn, p->sessions, &id, NULL)) != 0 ||
+	    (rc = mdb_del(txn, p->plate, &pl, &id)) != 0 ||
+	    (rc = mdb_del(txn, p->time, &t, NULL)) != 0)
+		return rc;
+	if (s->flags & PROJ__CONFLICT_FLAGS)
+		rc = mdb_del(txn, p->conflict, &id, NULL);
+	if (rc == 0 && proj__is_open_primary(s))
+		rc = mdb_del(txn, p->inside, &pl, NULL);
+	return rc;
+}
+
+static int proj__account(proj *p, MDB_txn *txn, const proj_session *s, int sign)
+{
+	char key[8 + LOG_VEHICLE_MAX + 1];
+	int primary_entry = s->entry_ts >= 0 && !(s->flags & PROJ_S_DOUBLE_ENTRY);
+	int exit = s->exit_ts >= 0 && s->fee_charged >= 0;
+	int conflict = (s->flags & PROJ__CONFLICT_FLAGS) != 0;
+	int open = !(s->flags & PROJ_S_CLOSED);
+	int rc;
+
+	if ((rc = proj__index(p, txn, s, sign)) != 0)
+		return rc;
+	if (primary_entry && (rc = proj__day_add(p, txn, s->entry_ts, sign, 1, 0, 0)) != 0)
+		return rc;
+	if (exit && (rc = proj__day_add(p, txn, s->exit_ts, sign, 0, 1, s->fee_charged)) != 0)
+		return rc;
+	if (proj__is_open_primary(s)) {
+		snprintf(key, sizeof key, "in:%s", s->vehicle);
+		if ((rc = proj__meta_add(p, txn, key, sign)) != 0 ||
+		    (rc = proj__meta_add(p, txn, "inside", sign)) != 0)
+			return rc;
+	}
+	if ((rc = proj__meta_add(p, txn, "sessions", sign)) != 0 ||
+	    (rc = proj__meta_add(p, txn, open ? "open" : "closed", sign)) != 0 ||
+	    (rc = proj__meta_add(p, txn, "conflicts", conflict ? sign : 0)) != 0 ||
+	    (rc = proj__meta_add(p, txn, "revenue", exit ? sign * s->fee_charged : 0)) != 0)
+		return rc;
+	return proj__meta_add(p, txn, "digest",
+	    (int64_t)(sign > 0 ? proj__row_hash(s) : -proj__row_hash(s)));
+}
+
+/* ---- re-folding a plate --------------------------------------------------- */
+
+/* Read every event of `plate` from the log, in fold order, into p->evs. */
+static int proj__load_plate(proj *p, log_txn *t, const char *plate, size_t *n)
+{
+	char err[128];
+	log_iter *it = NULL;
+	log_rec rec;
+	int rc;
+
+	*n = 0;
+	if ((rc = log_iter_plate(t, plate, &it)) != 0)
+		return rc;
+	while ((rc = log_iter_next(it, &rec)) == 0) {
+		if (*n == p->evcap) {
+			size_t cap = p->evcap ? p->evcap * 2 : 64;
+			log_event *ne = realloc(p->evs, cap * sizeof *ne);
+
+			if (ne == NULL) {
+				rc = ENOMEM;
+				goto err;
+			}
+			p->evs = ne;
+			p->evcap = cap;
+		}
+		if (log_event_decode(rec.bytes, rec.len, &p->evs[*n], err, sizeof err) != 0) {
+			rc = LOG_ECORRUPT;
+			goto err;
+		}
+		(*n)++;
+	}
+	if (rc == LOG_END)
+		rc = 0;
+err:
+	log_iter_free(it);
+	return rc;
+}
+
+/* The rows currently stored for a plate. *out is malloc'd. */
+static int proj__load_rows(proj *p, MDB_txn *txn, const char *plate,
+    proj_session **out, size_t *n)
+{
+	MDB_val k = { strlen(plate), (void *)plate }, id, row;
+	MDB_cursor *c = NULL;
+	proj_session *rows = NULL;
+	size_t cap = 0;
+	int rc;
+
+	*n = 0;
+	if ((rc = mdb_cursor_open(txn, p->plate, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &id, MDB_SET_KEY); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &id, MDB_NEXT_DUP)) {
+		if (*n == cap) {
+			proj_session *nr = realloc(rows, (cap = cap ? cap * 2 : 8) * sizeof *nr);
+
+			if (nr == NULL) {
+				rc = ENOMEM;
+				goto err;
+			}
+			rows = nr;
+		}
+		if ((rc = mdb_get(txn, p->sessions, &id, &row)) != 0)
+			goto err;
+		if (row.mv_size != sizeof *rows) {
+			rc = LOG_ECORRUPT;
+			goto err;
+		}
+		memcpy(&rows[(*n)++], row.mv_data, sizeof *rows);
+	}
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+err:
+	mdb_cursor_close(c);
+	if (rc != 0) {
+		free(rows);
+		rows = NULL;
+		*n = 0;
+	}
+	*out = rows;
+	return rc;
+}
+
+/* A row's identity and content, for diffing two versions of a plate. */
+typedef struct proj__rowkey {
+	const proj_session *s;
+	uint64_t h;		/* hash of its canonical text */
+} proj__rowkey;
+
+static int proj__rowkey_cmp(const void *a, const void *b)
+{
+	return strcmp(((const proj__rowkey *)a)->s->id, ((const proj__rowkey *)b)->s->id);
+}
+
+static proj__rowkey *proj__rowkeys(const proj_session *rows, size_t n)
+{
+	proj__rowkey *k = malloc((n ? n : 1) * sizeof *k);
+
+	if (k == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		k[i].s = &rows[i];
+		k[i].h = proj__row_hash(&rows[i]);
+	}
+	qsort(k, n, sizeof *k, proj__rowkey_cmp);
+	return k;
+}
+
+/* Walk both sorted versions: remove rows that changed or vanished first (so
+ * that unique indexes such as p_inside are free), then add new or changed. */
+static int proj__apply_diff(proj *p, MDB_txn *txn, const proj__rowkey *o, size_t no,
+    const proj__rowkey *n, size_t nn)
+{
+	size_t i, j;
+	int rc = 0, c;
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (i = j = 0; rc == 0 && (i < no || j < nn);) {
+			c = i == no ? 1 : j == nn ? -1 : strcmp(o[i].s->id, n[j].s->id);
+			if (c == 0 && o[i].h == n[j].h) {
+				i++, j++;
+				continue;
+			}
+			if (c <= 0 && pass == 0)
+				rc = proj__account(p, txn, o[i].s, -1);
+			if (c >= 0 && pass == 1)
+				rc = proj__account(p, txn, n[j].s, 1);
+			i += c <= 0;
+			j += c >= 0;
+		}
+	}
+	return rc;
+}
+
+/* Replace the plate's rows by a fresh fold of its events. */
+static int proj__refold(proj *p, log_txn *t, const char *plate)
+{
+	MDB_txn *txn = log_txn_mdb(t);
+	proj_session *old = NULL, *rows = NULL;
+	proj__rowkey *ko = NULL, *kn = NULL;
+	size_t nold = 0, nrows = 0, nev;
+	int rc;
+
+	if ((rc = proj__load_plate(p, t, plate, &nev)) != 0 ||
+	    (rc = proj_fold_plate(p->evs, nev, &p->tariff, &rows, &nrows)) != 0 ||
+	    (rc = proj__load_rows(p, txn, plate, &old, &nold)) != 0)
+		goto err;
+	ko = proj__rowkeys(old, nold);
+	kn = proj__rowkeys(rows, nrows);
+	rc = ko && kn ? proj__apply_diff(p, txn, ko, nold, kn, nrows) : ENOMEM;
+err:
+	free(ko);
+	free(kn);
+	free(old);
+	free(rows);
+	return rc;
+}
+
+int proj_apply(void *ctx, log_txn *txn, const log_event *ev, const log_rec *rec)
+{
+	(void)rec;
+	return proj__refold(ctx, txn, ev->plate);
+}
+
+/* ---- lifecycle ------------------------------------------------------------ */
+
+static int proj__open_dbis(proj *p, log_store *s)
+{
+	static const struct { const char *name; unsigned flags; size_t off; } t[] = {
+		{ "p_sessions", 0, offsetof(proj, sessions) },
+		{ "p_plate", MDB_DUPSORT, offsetof(proj, plate) },
+		{ "p_time", 0, offsetof(proj, time) },
+		{ "p_inside", 0, offsetof(proj, inside) },
+		{ "p_conflict", 0, offsetof(proj, conflict) },
+		{ "p_day", 0, offsetof(proj, day) },
+		{ "p_meta", 0, offsetof(proj, meta) },
+	};
+	int rc;
+
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+		if ((rc = log_store_dbi(s, t[i].name, t[i].flags,
+		    (MDB_dbi *)((char *)p + t[i].off))) != 0)
+			return rc;
+	return 0;
+}
+
+/* Projections are current if made by this schema and this tariff. */
+static int proj__current(proj *p, log_txn *t)
+{
+	int64_t schema, tariff, rowsize;
+	MDB_txn *txn = log_txn_mdb(t);
+	int rc;
+
+	if ((rc = proj__meta_get(p, txn, "schema", &schema)) != 0 ||
+	    (rc = proj__meta_get(p, txn, "tariff", &tariff)) != 0 ||
+	    (rc = proj__meta_get(p, txn, "rowsize", &rowsize)) != 0)
+		return rc;
+	if (schema != PROJ_SCHEMA || (uint64_t)tariff != p->tariff_hash ||
+	    rowsize != (int64_t)sizeof(proj_session))
+		return PROJ_ESTALE;
+	return 0;
+}
+
+static int proj__refresh(proj *p)
+{
+	log_txn *t = NULL;
+	int rc;
+
+	if ((rc = log_txn_begin(p->store, 0, &t)) != 0)
+		return rc;
+	rc = proj__current(p, t);
+	log_txn_abort(t);
+	if (rc != PROJ_ESTALE)
+		return rc;
+	if ((rc = log_txn_begin(p->store, 1, &t)) != 0)
+		return rc;
+	if ((rc = proj_rebuild(p, t)) != 0) {
+		log_txn_abort(t);
+		return rc;
+	}
+	return log_txn_commit(t);
+}
+
+/* The tariff the stored projections were made with, if any. */
+static int proj__stored_tariff(proj *p, proj_tariff *out)
+{
+	MDB_val k = { 12, "tariff_rules" }, d;
+	log_txn *t;
+	int rc;
+
+	if ((rc = log_txn_begin(p->store, 0, &t)) != 0)
+		return rc;
+	rc = mdb_get(log_txn_mdb(t), p->meta, &k, &d);
+	if (rc == 0 && d.mv_size == sizeof *out)
+		memcpy(out, d.mv_data, sizeof *out);
+	else if (rc == 0 || rc == MDB_NOTFOUND)
+		proj_tariff_default(out);
+	log_txn_abort(t);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int proj_open(log_store *s, const proj_tariff *tariff, proj **out)
+{
+	proj *p = calloc(1, sizeof *p);
+	int rc;
+
+	*out = NULL;
+	if (p == NULL)
+		return ENOMEM;
+	p->store = s;
+	if ((rc = proj__open_dbis(p, s)) != 0)
+		goto err;
+	if (tariff != NULL)
+		p->tariff = *tariff;
+	else if ((rc = proj__stored_tariff(p, &p->tariff)) != 0)
+		goto err;
+	p->tariff_hash = proj_tariff_hash(&p->tariff);
+	/* A read-only store cannot rebuild: it opens as is; proj_check says. */
+	rc = proj__refresh(p);
+	if (rc == LOG_EREADONLY)
+		rc = 0;
+	if (rc != 0)
+		goto err;
+	*out = p;
+	return 0;
+err:
+	proj_close(p);
+	return rc;
+}
+
+void proj_close(proj *p)
+{
+	if (p == NULL)
+		return;
+	free(p->evs);
+	free(p);
+}
+
+const proj_tariff *proj_get_tariff(const proj *p)
+{
+	return &p->tariff;
+}
+
+int proj_rebuild(proj *p, log_txn *t)
+{
+	MDB_txn *txn = log_txn_mdb(t);
+	MDB_dbi all[] = { p->sessions, p->plate, p->time, p->inside, p->conflict,
+	    p->day, p->meta };
+	char plate[LOG_PLATE_MAX + 1] = "";
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof all / sizeof all[0] && rc == 0; i++)
+		rc = mdb_drop(txn, all[i], 0);
+	while (rc == 0 && (rc = log_txn_next_plate(t, plate, plate)) == 0)
+		rc = proj__refold(p, t, plate);
+	if (rc != LOG_END)
+		return rc;
+	if ((rc = proj__meta_put(p, txn, "schema", PROJ_SCHEMA)) != 0 ||
+	    (rc = proj__meta_put(p, txn, "rowsize", (int64_t)sizeof(proj_session))) != 0 ||
+	    (rc = proj__meta_put(p, txn, "tariff", (int64_t)p->tariff_hash)) != 0)
+		return rc;
+	/* The rules themselves, so that an auditor replays with what made them
+	 * (same build layout: "rowsize" and "schema" guard it). */
+	MDB_val k = { 12, "tariff_rules" }, d = { sizeof p->tariff, &p->tariff };
+	return mdb_put(txn, p->meta, &k, &d, 0);
+}
+
+/* ---- queries -------------------------------------------------------------- */
+
+static int proj__row_get(proj *p, MDB_txn *txn, const MDB_val *id, proj_session *out)
+{
+	MDB_val row;
+	int rc = mdb_get(txn, p->sessions, (MDB_val *)id, &row);
+
+	if (rc == MDB_NOTFOUND)
+		return LOG_NOTFOUND;
+	if (rc != 0)
+		return rc;
+	if (row.mv_size != sizeof *out)
+		return LOG_ECORRUPT;
+	memcpy(out, row.mv_data, sizeof *out);
+	return 0;
+}
+
+int proj_session_get(proj *p, log_txn *t, const char *id, proj_session *out)
+{
+	MDB_val k = { strlen(id), (void *)id };
+
+	return proj__row_get(p, log_txn_mdb(t), &k, out);
+}
+
+int proj_inside_get(proj *p, log_txn *t, const char *plate, proj_session *out)
+{
+	MDB_val k = { strlen(plate), (void *)plate }, id;
+	int rc = mdb_get(log_txn_mdb(t), p->inside, &k, &id);
+
+	if (rc == MDB_NOTFOUND)
+		return LOG_NOTFOUND;
+	return rc != 0 ? rc : proj__row_get(p, log_txn_mdb(t), &id, out);
+}
+
+int proj_day_get(proj *p, log_txn *t, int32_t day, proj_day *out)
+{
+	unsigned char kb[4];
+	MDB_val k = { sizeof kb, kb }, d;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	proj__be32(kb, (uint32_t)day);
+	rc = mdb_get(log_txn_mdb(t), p->day, &k, &d);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (d.mv_size != sizeof *out)
+		return LOG_ECORRUPT;
+	memcpy(out, d.mv_data, sizeof *out);
+	return 0;
+}
+
+/* Inside counts per class from the "in:<class>" meta keys. */
+static int proj__classes(proj *p, MDB_txn *txn, proj_summary *out)
+{
+	MDB_val k = { 3, "in:" }, d;
+	MDB_cursor *c;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, p->meta, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		proj_class_count *cc = &out->classes[out->nclasses];
+		int64_t v;
+
+		if (k.mv_size < 4 || memcmp(k.mv_data, "in:", 3) != 0)
+			break;
+		if (d.mv_size != sizeof v || k.mv_size - 3 > LOG_VEHICLE_MAX) {
+			rc = LOG_ECORRUPT;
+			break;
+		}
+		memcpy(&v, d.mv_data, sizeof v);
+		if (v == 0 || out->nclasses == PROJ_TARIFF_CLASSES)
+			continue;
+		memcpy(cc->vehicle, (char *)k.mv_data + 3, k.mv_size - 3);
+		cc->vehicle[k.mv_size - 3] = '\0';
+		cc->inside = (uint64_t)v;
+		out->nclasses++;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int proj_summary_get(proj *p, log_txn *t, proj_summary *out)
+{
+	static const char *keys[] = { "sessions", "open", "closed", "conflicts",
+	    "inside", "revenue", "digest" };
+	MDB_txn *txn = log_txn_mdb(t);
+	int64_t v[7];
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	for (size_t i = 0; i < 7; i++)
+		if ((rc = proj__meta_get(p, txn, keys[i], &v[i])) != 0)
+			return rc;
+	out->sessions = (uint64_t)v[0];
+	out->open = (uint64_t)v[1];
+	out->closed = (uint64_t)v[2];
+	out->conflicts = (uint64_t)v[3];
+	out->inside = (uint64_t)v[4];
+	out->revenue = v[5];
+	out->digest = (uint64_t)v[6];
+	return proj__classes(p, txn, out);
+}
+
+/* Call cb for the session named by each value (or key) of a table walk. */
+static int proj__each(proj *p, MDB_txn *txn, MDB_cursor *c, MDB_cursor_op first,
+    MDB_cursor_op next, MDB_val *k, int id_in_key, proj_session_cb cb, void *ctx)
+{
+	proj_session s;
+	MDB_val d;
+	int rc;
+
+	for (rc = mdb_cursor_get(c, k, &d, first); rc == 0;
+	    rc = mdb_cursor_get(c, k, &d, next)) {
+		if ((rc = proj__row_get(p, txn, id_in_key ? k : &d, &s)) != 0 ||
+		    (rc = cb(ctx, &s)) != 0)
+			break;
+	}
+	return rc == MDB_NOTFOUND || rc == 1 ? 0 : rc;
+}
+
+static int proj__walk(proj *p, log_txn *t, MDB_dbi dbi, const char *key,
+    int id_in_key, proj_session_cb cb, void *ctx)
+{
+	MDB_txn *txn = log_txn_mdb(t);
+	MDB_val k = { key ? strlen(key) : 0, (void *)key };
+	MDB_cursor *c;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, dbi, &c)) != 0)
+		return rc;
+	rc = proj__each(p, txn, c, key ? MDB_SET_KEY : MDB_FIRST,
+	    key ? MDB_NEXT_DUP : MDB_NEXT, &k, id_in_key, cb, ctx);
+	mdb_cursor_close(c);
+	return rc;
+}
+
+int proj_each_inside(proj *p, log_txn *t, proj_session_cb cb, void *ctx)
+{
+	return proj__walk(p, t, p->inside, NULL, 0, cb, ctx);
+}
+
+int proj_each_conflict(proj *p, log_txn *t, proj_session_cb cb, void *ctx)
+{
+	return proj__walk(p, t, p->conflict, NULL, 1, cb, ctx);
+}
+
+static int proj__cmp_opening(const void *a, const void *b)
+{
+	const proj_session *x = a, *y = b;
+	int64_t tx = proj__sort_ts(x), ty = proj__sort_ts(y);
+
+	return tx < ty ? -1 : tx > ty ? 1 : strcmp(x->id, y->id);
+}
+
+int proj_each_plate(proj *p, log_txn *t, const char *plate, proj_session_cb cb, void *ctx)
+{
+	proj_session *rows = NULL;
+	size_t n = 0;
+	int rc;
+
+	/* p_plate is ordered by id; callers want time order. */
+	if ((rc = proj__load_rows(p, log_txn_mdb(t), plate, &rows, &n)) != 0)
+		return rc;
+	qsort(rows, n, sizeof *rows, proj__cmp_opening);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = cb(ctx, &rows[i]);
+	free(rows);
+	return rc == 1 ? 0 : rc;
+}
+
+int proj_each_recent(proj *p, log_txn *t, int64_t from_ms, int64_t to_ms,
+    proj_session_cb cb, void *ctx)
+{
+	MDB_txn *txn = log_txn_mdb(t);
+	unsigned char kb[8];
+	MDB_val k = { sizeof kb, kb }, d, id;
+	MDB_cursor *c;
+	proj_session s;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, p->time, &c)) != 0)
+		return rc;
+	/* Start at the first key >= to_ms and step back; or at the end. */
+	proj__be64(kb, (uint64_t)to_ms);
+	rc = to_ms > 0 ? mdb_cursor_get(c, &k, &d, MDB_SET_RANGE) : MDB_NOTFOUND;
+	rc = rc == 0 ? mdb_cursor_get(c, &k, &d, MDB_PREV)
+	    : mdb_cursor_get(c, &k, &d, MDB_LAST);
+	for (; rc == 0; rc = mdb_cursor_get(c, &k, &d, MDB_PREV)) {
+		uint64_t ts = 0;
+
+		for (int i = 0; i < 8; i++)
+			ts = ts << 8 | ((unsigned char *)k.mv_data)[i];
+		if (from_ms > 0 && (int64_t)ts < from_ms)
+			break;
+		id.mv_size = k.mv_size - 8;
+		id.mv_data = (char *)k.mv_data + 8;
+		if ((rc = proj__row_get(p, txn, &id, &s)) != 0 || (rc = cb(ctx, &s)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND || rc == 1 ? 0 : rc;
+}
+
+/* ---- audit: replay in memory --------------------------------------------- */
+
+/* What one row adds to a summary (the in-memory twin of proj__account). */
+static void proj__summary_add(proj_summary *sum, const proj_session *s)
+{
+	sum->sessions++;
+	if (s->flags & PROJ_S_CLOSED)
+		sum->closed++;
+	else
+		sum->open++;
+	if (s->flags & PROJ__CONFLICT_FLAGS)
+		sum->conflicts++;
+	if (s->exit_ts >= 0 && s->fee_charged >= 0)
+		sum->revenue += s->fee_charged;
+	sum->digest += proj__row_hash(s);
+	if (!proj__is_open_primary(s))
+		return;
+	sum->inside++;
+	for (size_t i = 0; i < sum->nclasses; i++) {
+		if (strcmp(sum->classes[i].vehicle, s->vehicle) == 0) {
+			sum->classes[i].inside++;
+			return;
+		}
+	}
+	if (sum->nclasses < PROJ_TARIFF_CLASSES) {
+		proj_class_count *cc = &sum->classes[sum->nclasses++];
+
+		snprintf(cc->vehicle, sizeof cc->vehicle, "%s", s->vehicle);
+		cc->inside = 1;
+	}
+}
+
+typedef struct proj__bucket {
+	char plate[LOG_PLATE_MAX + 1];
+	log_event *evs;
+	size_t n, cap;
+} proj__bucket;
+
+typedef struct proj__plates {
+	proj__bucket *b;
+	size_t cap, used;	/* cap is a power of two */
+} proj__plates;
+
+static proj__bucket *proj__slot(proj__plates *m, const char *plate)
+{
+	size_t len = strlen(plate), i;
+
+	if (m->used * 2 >= m->cap) {	/* grow: keep the load under 1/2 */
+		proj__plates g = { calloc(m->cap ? m->cap * 2 : 1024, sizeof *g.b),
+		    m->cap ? m->cap * 2 : 1024, 0 };
+
+		if (g.b == NULL)
+			return NULL;
+		for (i = 0; i < m->cap; i++)
+			if (m->b[i].plate[0] != '\0')
+				*proj__slot(&g, m->b[i].plate) = m->b[i];
+		free(m->b);
+		*m = g;
+	}
+	i = XXH3_64bits(plate, len) & (m->cap - 1);
+	while (m->b[i].plate[0] != '\0' && strcmp(m->b[i].plate, plate) != 0)
+		i = (i + 1) & (m->cap - 1);
+	if (m->b[i].plate[0] == '\0') {
+		memcpy(m->b[i].plate, plate, len + 1);
+		m->used++;
+	}
+	return &m->b[i];
+}
+
+static log_event *proj__push(proj__bucket *b)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 4;
+		log_event *ne = realloc(b->evs, cap * sizeof *ne);
+
+		if (ne == NULL)
+			return NULL;
+		b->evs = ne;
+		b->cap = cap;
+	}
+	return &b->evs[b->n++];
+}
+
+/* Read the whole log, grouping decoded events by plate. */
+static int proj__gather(log_txn *t, proj__plates *m)
+{
+	char err[128], plate[LOG_PLATE_MAX + 1];
+	log_iter *it;
+	log_event ev, *slot;
+	proj__bucket *b;
+	log_rec rec;
+	int rc;
+
+	if ((rc = log_iter_all(t, &it)) != 0)
+		return rc;
+	while ((rc = log_iter_next(it, &rec)) == 0) {
+		if (log_event_decode(rec.bytes, rec.len, &ev, err, sizeof err) != 0) {
+			rc = LOG_ECORRUPT;
+			break;
+		}
+		memcpy(plate, ev.plate, sizeof plate);
+		if ((b = proj__slot(m, plate)) == NULL || (slot = proj__push(b)) == NULL) {
+			rc = ENOMEM;
+			break;
+		}
+		*slot = ev;
+	}
+	log_iter_free(it);
+	return rc == LOG_END ? 0 : rc;
+}
+
+static int proj__fold_all(proj__plates *m, const proj_tariff *tariff, proj_summary *out)
+{
+	proj_session *rows;
+	size_t nrows;
+	int rc = 0;
+
+	for (size_t i = 0; i < m->cap && rc == 0; i++) {
+		proj__bucket *b = &m->b[i];
+
+		if (b->plate[0] == '\0')
+			continue;
+		proj_fold_sort(b->evs, b->n);
+		if ((rc = proj_fold_plate(b->evs, b->n, tariff, &rows, &nrows)) != 0)
+			break;
+		for (size_t j = 0; j < nrows; j++)
+			proj__summary_add(out, &rows[j]);
+		free(rows);
+	}
+	return rc;
+}
+
+int proj_replay(log_txn *t, const proj_tariff *tariff, proj_summary *out)
+{
+	proj__plates m = { NULL, 0, 0 };
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = proj__gather(t, &m)) == 0)
+		rc = proj__fold_all(&m, tariff, out);
+	for (size_t i = 0; i < m.cap; i++)
+		free(m.b[i].evs);
+	free(m.b);
+	return rc;
+}
+
+static uint64_t proj__class_inside(const proj_summary *s, const char *vehicle)
+{
+	for (size_t i = 0; i < s->nclasses; i++)
+		if (strcmp(s->classes[i].vehicle, vehicle) == 0)
+			return s->classes[i].inside;
+	return 0;
+}
+
+/* First difference between two summaries, as text; 0 if none. */
+static int proj__summary_diff(const proj_summary *a, const proj_summary *b,
+    char *err, size_t errlen)
+{
+#define PROJ__CMP(f) if (a->f != b->f) { snprintf(err, errlen, \
+	"stored %s %lld, replay gives %lld", #f, (long long)a->f, (long long)b->f); \
+	return LOG_ECORRUPT; }
+	PROJ__CMP(sessions) PROJ__CMP(open) PROJ__CMP(closed) PROJ__CMP(conflicts)
+	PROJ__CMP(inside) PROJ__CMP(revenue)
+#undef PROJ__CMP
+	if (a->digest != b->digest) {
+		snprintf(err, errlen, "stored state digest %016llx, replay gives %016llx",
+		    (unsigned long long)a->digest, (unsigned long long)b->digest);
+		return LOG_ECORRUPT;
+	}
+	for (size_t i = 0; i < b->nclasses; i++) {
+		uint64_t s = proj__class_inside(a, b->classes[i].vehicle);
+
+		if (s != b->classes[i].inside) {
+			snprintf(err, errlen, "stored inside[%s] %llu, replay gives %llu",
+			    b->classes[i].vehicle, (unsigned long long)s,
+			    (unsigned long long)b->classes[i].inside);
+			return LOG_ECORRUPT;
+		}
+	}
+	return 0;
+}
+
+int proj_check(proj *p, log_txn *t, char *err, size_t errlen)
+{
+	proj_summary stored, replayed;
+	int rc;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	if ((rc = proj__current(p, t)) != 0) {
+		snprintf(err, errlen, "%s", proj_strerror(rc));
+		return rc;
+	}
+	if ((rc = proj_summary_get(p, t, &stored)) != 0 ||
+	    (rc = proj_replay(t, &p->tariff, &replayed)) != 0) {
+		snprintf(err, errlen, "%s", proj_strerror(rc));
+		return rc;
+	}
+	return proj__summary_diff(&stored, &replayed, err, errlen);
+}

@@ -1,0 +1,116 @@
+/* projections/proj.h — projection tables kept in the log's transactions.
+ *
+ * The projections are a pure function of the set of events in the log. They
+ * live in named databases of the log's LMDB environment and are updated by
+ * proj_apply, which the store calls inside the same write transaction as the
+ * append (log_store_set_apply): the log and its projections never disagree.
+ *
+ * On every appended event, its plate is re-folded from the plate's events in
+ * fold order (projections/fold.h) and the plate's session rows are replaced by
+ * the new fold; every derived figure (occupancy, per-day stats, conflicts,
+ * state digest) is adjusted by the difference between old and new rows. A
+ * late event therefore re-folds only its plate.
+ *
+ *   p_sessions  session id → proj_session (binary, schema-versioned)
+ *   p_plate     plate → session id (DUPSORT): the rows of each plate
+ *   p_time      sort ts (8, BE) ‖ session id → "" : history, newest last
+ *   p_inside    plate → session id of its open primary session
+ *   p_conflict  session id → "" : rows with DOUBLE_ENTRY/FEE_DIFF/ORPHAN/DUP
+ *   p_day       local day (4, BE) → proj_day (entries, exits, revenue)
+ *   p_meta      "digest", "tariff", counters, inside counts per class
+ *
+ * State digest: Σ XXH3_64(proj_session_json(row)) over all rows, mod 2^64 —
+ * order-independent, maintained in O(1) per row change, equal on any two
+ * centrals that hold the same events (and the same tariff).
+ */
+#ifndef PARKLOG_PROJ_PROJ_H
+#define PARKLOG_PROJ_PROJ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log/store.h"
+#include "projections/fold.h"
+#include "projections/tariff.h"
+
+typedef struct proj proj;
+
+/* Error codes (0 is success); others are log_/LMDB/errno codes. */
+enum {
+	PROJ_ESTALE = -30700	/* stored projections were made by another tariff
+				   or schema: rebuild (proj_rebuild) */
+};
+const char *proj_strerror(int err);
+
+#define PROJ_DBS 7		/* named databases proj_open needs (extra_dbs) */
+
+/* Open the projection tables in the store's environment (created if the store
+ * is writable). `tariff` is copied; NULL means the tariff stored with the
+ * projections (what an auditor wants), or the default if none is stored. On a writable store whose projections are
+ * missing or stale (other tariff hash or schema), they are rebuilt from the
+ * log before this returns. A read-only store with stale projections opens
+ * (queries still answer) and proj_check reports PROJ_ESTALE. */
+int proj_open(log_store *s, const proj_tariff *tariff, proj **out);
+void proj_close(proj *p);
+const proj_tariff *proj_get_tariff(const proj *p);
+
+/* The log_apply_fn: re-fold ev's plate inside txn. ctx is the proj. */
+int proj_apply(void *ctx, log_txn *txn, const log_event *ev, const log_rec *rec);
+
+/* Drop every projection row and fold the whole log again, in txn. */
+int proj_rebuild(proj *p, log_txn *txn);
+
+/* ---- queries (any transaction; results are copies) -------------------- */
+
+typedef struct proj_day {
+	uint64_t entries;	/* primary sessions that entered that local day */
+	uint64_t exits;		/* exits that day (one per EXIT that closed a
+				   session or stood alone) */
+	int64_t revenue;	/* Σ fee charged by those exits, VND */
+} proj_day;
+
+typedef struct proj_class_count {
+	char vehicle[LOG_VEHICLE_MAX + 1];
+	uint64_t inside;
+} proj_class_count;
+
+typedef struct proj_summary {
+	uint64_t sessions, open, closed, conflicts, inside;
+	proj_class_count classes[PROJ_TARIFF_CLASSES];
+	size_t nclasses;
+	int64_t revenue;	/* all time */
+	uint64_t digest;
+} proj_summary;
+
+/* Local day number (days since 1970-01-01 in facility time) of ts_ms. */
+int32_t proj_local_day(const proj *p, int64_t ts_ms);
+
+int proj_session_get(proj *p, log_txn *t, const char *id, proj_session *out);
+/* The plate's open primary session: 0, or LOG_NOTFOUND if not inside. */
+int proj_inside_get(proj *p, log_txn *t, const char *plate, proj_session *out);
+int proj_day_get(proj *p, log_txn *t, int32_t day, proj_day *out);
+int proj_summary_get(proj *p, log_txn *t, proj_summary *out);
+
+/* Iterate. The callback returns 0 to go on, 1 to stop (not an error), or an
+ * error that is returned. `s` is valid during the call only. */
+typedef int (*proj_session_cb)(void *ctx, const proj_session *s);
+int proj_each_inside(proj *p, log_txn *t, proj_session_cb cb, void *ctx);
+int proj_each_conflict(proj *p, log_txn *t, proj_session_cb cb, void *ctx);
+/* Every session of a plate, oldest first. */
+int proj_each_plate(proj *p, log_txn *t, const char *plate, proj_session_cb cb, void *ctx);
+/* Sessions newest first by their sort ts (entry, or exit for exit-only rows),
+ * limited to [from_ms, to_ms) (0 = unbounded). */
+int proj_each_recent(proj *p, log_txn *t, int64_t from_ms, int64_t to_ms,
+    proj_session_cb cb, void *ctx);
+
+/* ---- audit ------------------------------------------------------------ */
+
+/* Fold the whole log in memory (ignoring the stored projections) into *out.
+ * Needs only the log; used by `parklog replay` and `parklog verify`. */
+int proj_replay(log_txn *t, const proj_tariff *tariff, proj_summary *out);
+
+/* Compare the stored projections with a replay: 0 if they agree, PROJ_ESTALE
+ * if made by another tariff, else LOG_ECORRUPT with what differs in err. */
+int proj_check(proj *p, log_txn *t, char *err, size_t errlen);
+
+#endif
