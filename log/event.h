@@ -25,7 +25,7 @@
  *   confidence 0..1, kept in thousandths, written with no trailing zeros
  *   session   an event id or null (null only for an EXIT with no known entry);
  *             an ENTRY_PENDING's session is its own id
- *   fee       0 .. 10^12 VND (integer); duration_s >= 0; tariff 1..32 of
+ *   fee       0 .. 10^12 VND (integer); duration_s 0 .. 2^53; tariff 1..32 of
  *             [A-Za-z0-9._-]
  *
  * Functions here are pure: no I/O, no allocation unless stated.
