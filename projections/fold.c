@@ -1,1 +1,374 @@
-/* being written */
+/* projections/fold.c — the pure per-plate fold: events → sessions.
+ *
+ * The rules are in fold.h. Invariant the fold relies on: every open row
+ * belongs to one group, the open primary plus its DOUBLE_ENTRY conflicts,
+ * and they all sit at or after the primary's index (a conflict is opened only
+ * while its primary is open, and they close together). No I/O; the only
+ * allocation is the output array.
+ */
+#include "projections/fold.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROJ__NONE ((size_t)-1)
+
+/* ---- fold order ------------------------------------------------------- */
+
+int proj_fold_cmp(const log_event *a, const log_event *b)
+{
+	int c;
+
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	if ((c = strcmp(a->origin, b->origin)) != 0)
+		return c < 0 ? -1 : 1;
+	if (a->epoch != b->epoch)
+		return a->epoch < b->epoch ? -1 : 1;
+	if (a->seq != b->seq)
+		return a->seq < b->seq ? -1 : 1;
+	/* Same (stream, seq): a fork the log refuses. Still order it by
+	 * content, so even such a set folds alike everywhere. */
+	if ((c = strcmp(a->id, b->id)) != 0)
+		return c < 0 ? -1 : 1;
+	return a->type == b->type ? 0 : (a->type < b->type ? -1 : 1);
+}
+
+static int proj__cmp(const void *a, const void *b)
+{
+	return proj_fold_cmp(a, b);
+}
+
+void proj_fold_sort(log_event *evs, size_t n)
+{
+	size_t i;
+
+	/* A plate's events usually come from the log already in fold order:
+	 * a linear check spares qsort's copies of ~350-byte structs. */
+	for (i = 1; i < n; i++)
+		if (proj_fold_cmp(&evs[i - 1], &evs[i]) > 0)
+			break;
+	if (i < n)
+		qsort(evs, n, sizeof *evs, proj__cmp);
+}
+
+/* ---- the fold ----------------------------------------------------------- */
+
+typedef struct proj__fold {
+	const proj_tariff *t;
+	proj_session *rows;	/* capacity: one row per event at most */
+	size_t n;
+	size_t open;		/* index of the open primary, or PROJ__NONE */
+	size_t anomalies;
+} proj__fold;
+
+/* Copy a NUL-terminated string; the row is zeroed first, so the bytes
+ * after the NUL stay zero (rows are stored as binary, byte-stable). */
+static void proj__cpy(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+#define PROJ__CPY(dst, src) proj__cpy((dst), sizeof (dst), (src))
+
+static proj_session *proj__new_row(proj__fold *f, const log_event *ev)
+{
+	proj_session *s = &f->rows[f->n++];
+
+	memset(s, 0, sizeof *s);
+	PROJ__CPY(s->id, ev->id);
+	PROJ__CPY(s->plate, ev->plate);
+	PROJ__CPY(s->plate_view, ev->plate_view);
+	PROJ__CPY(s->vehicle, ev->vehicle);
+	s->entry_ts = s->confirm_ts = s->exit_ts = -1;
+	s->fee_charged = s->fee_tariff = -1;
+	return s;
+}
+
+/* The row opened by the ENTRY_PENDING `id`, or PROJ__NONE. Searched from
+ * the newest: the session an event names is almost always a recent one. */
+static size_t proj__find(const proj__fold *f, const char *id)
+{
+	size_t i;
+
+	if (id[0] == '\0')
+		return PROJ__NONE;
+	for (i = f->n; i-- > 0;)
+		if (f->rows[i].entry_ts >= 0 && strcmp(f->rows[i].id, id) == 0)
+			return i;
+	return PROJ__NONE;
+}
+
+static void proj__entry(proj__fold *f, const log_event *ev)
+{
+	size_t idx = f->n;
+	proj_session *s = proj__new_row(f, ev);
+
+	s->entry_ts = ev->ts;
+	PROJ__CPY(s->entry_edge, ev->edge_id);
+	PROJ__CPY(s->entry_origin, ev->origin);
+	if (f->open == PROJ__NONE) {
+		f->open = idx;
+		return;
+	}
+	PROJ__CPY(s->primary, f->rows[f->open].id);
+	s->flags |= PROJ_S_DOUBLE_ENTRY;
+}
+
+static void proj__confirm(proj__fold *f, const log_event *ev)
+{
+	size_t i = proj__find(f, ev->session);
+	proj_session *s;
+
+	if (i == PROJ__NONE || (f->rows[i].flags & PROJ_S_CLOSED)) {
+		f->anomalies++;
+		return;
+	}
+	s = &f->rows[i];
+	if (!(s->flags & PROJ_S_CONFIRMED)) {	/* the first confirm is the fact */
+		s->flags |= PROJ_S_CONFIRMED;
+		s->confirm_ts = ev->ts;
+	}
+}
+
+static void proj__set_exit(proj_session *s, const log_event *ev)
+{
+	s->exit_ts = ev->ts;
+	PROJ__CPY(s->exit_id, ev->id);
+	PROJ__CPY(s->exit_edge, ev->edge_id);
+	PROJ__CPY(s->exit_origin, ev->origin);
+	s->flags |= PROJ_S_CLOSED;
+}
+
+/* What the tariff asks for the primary's stay; -1 if it cannot say. */
+static int64_t proj__tariff(const proj__fold *f, const proj_session *s, int64_t exit_ts)
+{
+	int64_t fee;
+
+	if (f->t == NULL || s->entry_ts < 0 ||
+	    proj_tariff_fee(f->t, s->vehicle, s->entry_ts, exit_ts, &fee) != 0)
+		return -1;
+	return fee;
+}
+
+/* Close the open group: the primary carries the fee, conflicts only the
+ * exit (so revenue and fee differences are counted once). */
+static void proj__close_group(proj__fold *f, const log_event *ev, unsigned flag)
+{
+	proj_session *p = &f->rows[f->open];
+	size_t i;
+
+	for (i = f->open + 1; i < f->n; i++)
+		if (!(f->rows[i].flags & PROJ_S_CLOSED))
+			proj__set_exit(&f->rows[i], ev);
+	proj__set_exit(p, ev);
+	p->flags |= flag;
+	p->fee_charged = ev->fee;
+	p->fee_tariff = proj__tariff(f, p, ev->ts);
+	if (p->fee_tariff >= 0 && p->fee_charged >= 0 && p->fee_tariff != p->fee_charged)
+		p->flags |= PROJ_S_FEE_DIFF;
+	f->open = PROJ__NONE;
+}
+
+/* A row of its own for an EXIT that closes nothing (ORPHAN_EXIT, DUP_EXIT):
+ * the fee it records was charged, whatever the tariff says. */
+static void proj__exit_row(proj__fold *f, const log_event *ev, unsigned flag)
+{
+	proj_session *s = proj__new_row(f, ev);
+
+	proj__set_exit(s, ev);
+	s->flags |= flag;
+	s->fee_charged = ev->fee;
+}
+
+static void proj__exit(proj__fold *f, const log_event *ev)
+{
+	size_t i = proj__find(f, ev->session);
+
+	if (i != PROJ__NONE && (f->rows[i].flags & PROJ_S_CLOSED))
+		proj__exit_row(f, ev, PROJ_S_DUP_EXIT);
+	else if (i != PROJ__NONE)	/* open, so in the open group */
+		proj__close_group(f, ev, 0);
+	else if (f->open != PROJ__NONE)
+		proj__close_group(f, ev, PROJ_S_LINKED_EXIT);
+	else
+		proj__exit_row(f, ev, PROJ_S_ORPHAN_EXIT);
+}
+
+static void proj__step(proj__fold *f, const log_event *ev)
+{
+	switch (ev->type) {
+	case LOG_EV_ENTRY_PENDING:
+		proj__entry(f, ev);
+		break;
+	case LOG_EV_ENTRY_CONFIRMED:
+		proj__confirm(f, ev);
+		break;
+	case LOG_EV_EXIT:
+		proj__exit(f, ev);
+		break;
+	default:		/* a type this fold does not know */
+		f->anomalies++;
+		break;
+	}
+}
+
+int proj_fold_plate_ex(const log_event *evs, size_t n, const proj_tariff *t,
+    proj_session **out, size_t *nout, size_t *anomalies)
+{
+	proj__fold f = { t, NULL, 0, PROJ__NONE, 0 };
+	proj_session *shrunk;
+	size_t i;
+
+	if (out == NULL || nout == NULL || (n > 0 && evs == NULL))
+		return EINVAL;
+	*out = NULL;
+	*nout = 0;
+	if (anomalies != NULL)
+		*anomalies = 0;
+	for (i = 1; i < n; i++)
+		if (strcmp(evs[i].plate, evs[0].plate) != 0)
+			return EINVAL;
+	if (n == 0)
+		return 0;
+	if ((f.rows = malloc(n * sizeof *f.rows)) == NULL)
+		return ENOMEM;
+	for (i = 0; i < n; i++)
+		proj__step(&f, &evs[i]);
+	if (f.n == 0) {
+		free(f.rows);
+		f.rows = NULL;
+	} else if ((shrunk = realloc(f.rows, f.n * sizeof *f.rows)) != NULL) {
+		f.rows = shrunk;	/* on failure the larger block is fine */
+	}
+	*out = f.rows;
+	*nout = f.n;
+	if (anomalies != NULL)
+		*anomalies = f.anomalies;
+	return 0;
+}
+
+int proj_fold_plate(const log_event *evs, size_t n, const proj_tariff *t,
+    proj_session **out, size_t *nout)
+{
+	return proj_fold_plate_ex(evs, n, t, out, nout, NULL);
+}
+
+/* ---- canonical text ----------------------------------------------------- */
+
+typedef struct proj__buf {
+	char *p;
+	size_t cap, len;	/* len counts on past cap, to detect overflow */
+} proj__buf;
+
+static void proj__put(proj__buf *b, const char *s, size_t n)
+{
+	if (b->len + n < b->cap)	/* keep room for the NUL */
+		memcpy(b->p + b->len, s, n);
+	else
+		b->cap = 0;		/* overflowed: write nothing more */
+	b->len += n;
+}
+
+#define PROJ__LIT(b, lit) proj__put((b), (lit), sizeof (lit) - 1)
+
+/* A JSON string of at most `max` bytes (a row read back from storage may
+ * lack its NUL); '"', '\' and control bytes escaped, other bytes as they
+ * are (UTF-8 passes through). "" is null. */
+static void proj__put_str(proj__buf *b, const char *key, const char *v, size_t max)
+{
+	const unsigned char *c = (const unsigned char *)v, *end = c + strnlen(v, max);
+	char esc[8];
+
+	proj__put(b, key, strlen(key));
+	if (c == end) {
+		PROJ__LIT(b, "null");
+		return;
+	}
+	PROJ__LIT(b, "\"");
+	for (; c < end; c++) {
+		if (*c == '"' || *c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*c;
+			proj__put(b, esc, 2);
+		} else if (*c < 0x20 || *c == 0x7f) {
+			snprintf(esc, sizeof esc, "\\u%04x", *c);
+			proj__put(b, esc, 6);
+		} else {
+			proj__put(b, (const char *)c, 1);
+		}
+	}
+	PROJ__LIT(b, "\"");
+}
+
+#define PROJ__STR(b, key, field) proj__put_str((b), (key), (field), sizeof (field))
+
+/* An integer; negative (-1) is null. */
+static void proj__put_int(proj__buf *b, const char *key, int64_t v)
+{
+	char num[24];
+	int n;
+
+	proj__put(b, key, strlen(key));
+	if (v < 0) {
+		PROJ__LIT(b, "null");
+		return;
+	}
+	n = snprintf(num, sizeof num, "%lld", (long long)v);
+	proj__put(b, num, (size_t)n);
+}
+
+static void proj__put_flags(proj__buf *b, unsigned flags)
+{
+	static const char *const names[] = {
+		"CONFIRMED", "CLOSED", "DOUBLE_ENTRY", "LINKED_EXIT",
+		"ORPHAN_EXIT", "DUP_EXIT", "FEE_DIFF"
+	};
+	int first = 1;
+
+	PROJ__LIT(b, ",\"flags\":[");
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (!(flags & (1u << i)))
+			continue;
+		if (!first)
+			PROJ__LIT(b, ",");
+		PROJ__LIT(b, "\"");
+		proj__put(b, names[i], strlen(names[i]));
+		PROJ__LIT(b, "\"");
+		first = 0;
+	}
+	PROJ__LIT(b, "]}");
+}
+
+int proj_session_json(const proj_session *s, char *buf, size_t cap)
+{
+	proj__buf b = { buf, cap, 0 };
+
+	PROJ__STR(&b, "{\"id\":", s->id);
+	PROJ__STR(&b, ",\"plate_id\":", s->plate);
+	PROJ__STR(&b, ",\"plate_view\":", s->plate_view);
+	PROJ__STR(&b, ",\"vehicle\":", s->vehicle);
+	proj__put_str(&b, ",\"status\":", (s->flags & PROJ_S_CLOSED) ? "CLOSED" : "OPEN", 8);
+	proj__put_int(&b, ",\"entry_ts\":", s->entry_ts);
+	PROJ__STR(&b, ",\"entry_edge\":", s->entry_edge);
+	PROJ__STR(&b, ",\"entry_origin\":", s->entry_origin);
+	proj__put_int(&b, ",\"confirm_ts\":", s->confirm_ts);
+	proj__put_int(&b, ",\"exit_ts\":", s->exit_ts);
+	PROJ__STR(&b, ",\"exit_id\":", s->exit_id);
+	PROJ__STR(&b, ",\"exit_edge\":", s->exit_edge);
+	PROJ__STR(&b, ",\"exit_origin\":", s->exit_origin);
+	proj__put_int(&b, ",\"fee_charged\":", s->fee_charged);
+	proj__put_int(&b, ",\"fee_tariff\":", s->fee_tariff);
+	PROJ__STR(&b, ",\"primary\":", s->primary);
+	proj__put_flags(&b, s->flags);
+	if (b.cap == 0 || b.len > INT_MAX)
+		return -1;
+	buf[b.len] = '\0';
+	return (int)b.len;
+}

@@ -20,6 +20,30 @@
  *                  fee_charged is the EXIT's recorded fee; FEE_DIFF when it
  *                  differs from fee_tariff.
  *
+ * Precisely (what the rules above leave open):
+ *  - "Known" means opened by an ENTRY_PENDING earlier in fold order; ids are
+ *    unique in the log, the fold assumes so.
+ *  - Open sessions are always one group: the open primary and its conflicts.
+ *    An EXIT naming any open member (primary or conflict) closes the whole
+ *    group. An EXIT naming no session, or one not known, closes the group
+ *    too and flags the primary LINKED_EXIT; an EXIT naming a conflict is
+ *    not LINKED_EXIT.
+ *  - The primary carries the fee: fee_charged = the EXIT's fee, fee_tariff =
+ *    proj_tariff_fee(t, primary's vehicle, primary's entry_ts, EXIT's ts), -1
+ *    if t is NULL or the tariff gives an error. FEE_DIFF iff both are >= 0
+ *    and differ. Conflicts closed with it get the exit fields (exit_ts,
+ *    exit_id, exit_edge, exit_origin) and CLOSED, but fee_charged =
+ *    fee_tariff = -1, so revenue and differences count once.
+ *  - ORPHAN_EXIT and DUP_EXIT rows: id = exit_id = the EXIT's id, plate,
+ *    plate_view and vehicle from the EXIT, entry_ts = confirm_ts = -1, entry
+ *    fields "", primary "", fee_charged = the EXIT's fee (a fact: it was
+ *    charged), fee_tariff = -1 (no entry to run from), so never FEE_DIFF.
+ *  - ENTRY_CONFIRMED of an open session (conflicts included) sets CONFIRMED
+ *    and confirm_ts once; a repeat is a no-op, not an anomaly. Confirming an
+ *    unknown or closed session, and events of any other type, are ignored
+ *    and counted in *anomalies of proj_fold_plate_ex.
+ *  - Rows come out in the fold order of the event that created them.
+ *
  * Ties never depend on which central folds: fold order is total over
  * (ts, origin, epoch, seq), and the rules use nothing else.
  */
@@ -62,10 +86,13 @@ typedef struct proj_session {
 	unsigned flags;			/* enum proj_session_flag */
 } proj_session;
 
-/* Total fold order of two events: <0, 0 (same position), >0. */
+/* Total fold order of two events: <0, 0 (same position), >0. Order by ts,
+ * origin (strcmp), epoch, seq; two events at the same (stream, seq) — a
+ * fork the log refuses — are further ordered by id, then type, so even such
+ * a set sorts alike everywhere. */
 int proj_fold_cmp(const log_event *a, const log_event *b);
 
-/* Sort evs in fold order, in place. */
+/* Sort evs in fold order, in place (a linear pass if already sorted). */
 void proj_fold_sort(log_event *evs, size_t n);
 
 /* Fold one plate's events, already in fold order, into sessions in the order
@@ -74,9 +101,29 @@ void proj_fold_sort(log_event *evs, size_t n);
 int proj_fold_plate(const log_event *evs, size_t n, const proj_tariff *t,
     proj_session **out, size_t *nout);
 
+/* The same, and *anomalies (if not NULL) = how many events were ignored
+ * (see above). With n == 0, *out = NULL and *nout = 0. EINVAL also for NULL
+ * out, nout, or evs with n > 0. */
+int proj_fold_plate_ex(const log_event *evs, size_t n, const proj_tariff *t,
+    proj_session **out, size_t *nout, size_t *anomalies);
+
+/* Bytes proj_session_json needs for any session, NUL included, even one
+ * whose string fields are full, unterminated and \u-escaped byte by byte
+ * (a session the fold makes from checked events needs under 1,000). */
+#define PROJ_SESSION_JSON_MAX 3072
+
 /* Stable canonical text of one session (for digests, dumps and tests):
- * compact JSON with fixed key order. Returns the length, or -1 if cap is
- * too small. */
+ * compact JSON, no spaces, keys in this order:
+ *   {"id","plate_id","plate_view","vehicle","status":"OPEN"|"CLOSED",
+ *    "entry_ts","entry_edge","entry_origin","confirm_ts","exit_ts","exit_id",
+ *    "exit_edge","exit_origin","fee_charged","fee_tariff","primary","flags"}
+ * Integers in decimal, null when negative; strings null when "", else
+ * quoted, '"' and '\' escaped as \" and \\, bytes < 0x20 and 0x7f as \u00xx
+ * (lower-case hex), other bytes as they are; flags an array of the names
+ * of the set bits in bit order (e.g. ["CONFIRMED","CLOSED","DOUBLE_ENTRY"]),
+ * unknown bits left out. A string field is read up to its NUL or its size.
+ * Writes a NUL after the text. Returns the length (without the NUL), or -1
+ * if cap is too small (cap must exceed the length). */
 int proj_session_json(const proj_session *s, char *buf, size_t cap);
 
 #endif

@@ -102,7 +102,7 @@ static int64_t proj__sort_ts(const proj_session *s)
 
 static uint64_t proj__row_hash(const proj_session *s)
 {
-	char buf[2048];
+	char buf[PROJ_SESSION_JSON_MAX];
 	int n = proj_session_json(s, buf, sizeof buf);
 
 	return n > 0 ? XXH3_64bits(buf, (size_t)n) : 0;

@@ -124,7 +124,7 @@ typedef struct cli_sess_ctx {
 static int cli_sess_print(void *ctx, const proj_session *s)
 {
 	cli_sess_ctx *c = ctx;
-	char buf[2048];
+	char buf[PROJ_SESSION_JSON_MAX];
 	int n = proj_session_json(s, buf, sizeof buf);
 
 	if (n > 0)
