@@ -976,3 +976,18 @@ int log_event_decode(const char *buf, size_t len, log_event *ev,
 	}
 	return 0;
 }
+
+int log_event_decode_stored(const char *buf, size_t len, log_event *ev)
+{
+	struct log__cur c = { "", "", "", NULL, 0 };
+
+	if (len > LOG_EVENT_MAX || len == 0)
+		return LOG_EEVENT_SYNTAX;
+	c.p = c.base = buf;
+	c.end = buf + len;
+	ev->entry_ts = -1;
+	ev->duration_s = -1;
+	ev->fee = 0;
+	ev->tariff[0] = '\0';
+	return log__scan(&c, ev);
+}

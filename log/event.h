@@ -128,4 +128,11 @@ int log_event_encode(const log_event *ev, char *buf, size_t cap);
 int log_event_decode(const char *buf, size_t len, log_event *ev,
     char *err, size_t errlen);
 
+/* Decode bytes read back from our own log, whose hash was just verified:
+ * the same strict scanner, without log_event_check and the canonical
+ * re-encode that log_event_decode adds (both held when the bytes were
+ * appended). For replays and projections, which read every event; never
+ * for bytes from outside the log. 0 or LOG_EEVENT_SYNTAX/FIELD/VALUE. */
+int log_event_decode_stored(const char *buf, size_t len, log_event *ev);
+
 #endif

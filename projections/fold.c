@@ -320,8 +320,13 @@ static void proj__put_int(proj__buf *b, const char *key, int64_t v)
 		PROJ__LIT(b, "null");
 		return;
 	}
-	n = snprintf(num, sizeof num, "%lld", (long long)v);
-	proj__put(b, num, (size_t)n);
+	/* by hand: this runs for every row of every digest */
+	n = (int)sizeof num;
+	do {
+		num[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	proj__put(b, num + n, sizeof num - (size_t)n);
 }
 
 static void proj__put_flags(proj__buf *b, unsigned flags)

@@ -3,9 +3,11 @@
 #include "projections/proj.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <xxhash.h>
 
@@ -209,7 +211,6 @@ static int proj__account(proj *p, MDB_txn *txn, const proj_session *s, int sign)
 /* Read every event of `plate` from the log, in fold order, into p->evs. */
 static int proj__load_plate(proj *p, log_txn *t, const char *plate, size_t *n)
 {
-	char err[128];
 	log_iter *it = NULL;
 	log_rec rec;
 	int rc;
@@ -229,7 +230,7 @@ static int proj__load_plate(proj *p, log_txn *t, const char *plate, size_t *n)
 			p->evs = ne;
 			p->evcap = cap;
 		}
-		if (log_event_decode(rec.bytes, rec.len, &p->evs[*n], err, sizeof err) != 0) {
+		if (log_event_decode_stored(rec.bytes, rec.len, &p->evs[*n]) != 0) {
 			rc = LOG_ECORRUPT;
 			goto err;
 		}
@@ -750,117 +751,209 @@ static void proj__summary_add(proj_summary *sum, const proj_session *s)
 	}
 }
 
-typedef struct proj__bucket {
-	char plate[LOG_PLATE_MAX + 1];
-	log_event *evs;
-	size_t n, cap;
-} proj__bucket;
+/* The replay reads the log once, in storage order, noting for each record
+ * where its bytes are (they stay valid, mapped, while the transaction lives)
+ * and a hash of its plate. Sorting those references by plate hash groups each
+ * plate's events; workers (one per core, at most PROJ__WORKERS) then decode
+ * and fold one plate at a time into a small reusable buffer, each into its
+ * own summary, merged at the end. No event is held decoded beyond its plate:
+ * memory is ~24 bytes per event, and the work is cache-friendly. */
+#define PROJ__WORKERS 4
 
-typedef struct proj__plates {
-	proj__bucket *b;
-	size_t cap, used;	/* cap is a power of two */
-} proj__plates;
+typedef struct proj__ref {
+	uint64_t h;		/* XXH3 of the plate; groups a plate's events */
+	uint32_t idx;		/* storage order, to keep sorting stable */
+	uint32_t len;
+	const char *bytes;
+} proj__ref;
 
-static proj__bucket *proj__slot(proj__plates *m, const char *plate)
+typedef struct proj__worker {
+	pthread_t thread;
+	proj__ref *refs;
+	size_t n;
+	const proj_tariff *tariff;
+	proj_summary sum;
+	int rc;
+} proj__worker;
+
+/* The plate of canonical event bytes: the value of "plate_id" (a quote can
+ * only end it: plate_view, the only free text, holds no quote). */
+static int proj__plate_of(const char *b, size_t len, const char **plate, size_t *plen)
 {
-	size_t len = strlen(plate), i;
+	const char *p = memmem(b, len, "\"plate_id\":\"", 12), *e;
 
-	if (m->used * 2 >= m->cap) {	/* grow: keep the load under 1/2 */
-		proj__plates g = { calloc(m->cap ? m->cap * 2 : 1024, sizeof *g.b),
-		    m->cap ? m->cap * 2 : 1024, 0 };
-
-		if (g.b == NULL)
-			return NULL;
-		for (i = 0; i < m->cap; i++)
-			if (m->b[i].plate[0] != '\0')
-				*proj__slot(&g, m->b[i].plate) = m->b[i];
-		free(m->b);
-		*m = g;
-	}
-	i = XXH3_64bits(plate, len) & (m->cap - 1);
-	while (m->b[i].plate[0] != '\0' && strcmp(m->b[i].plate, plate) != 0)
-		i = (i + 1) & (m->cap - 1);
-	if (m->b[i].plate[0] == '\0') {
-		memcpy(m->b[i].plate, plate, len + 1);
-		m->used++;
-	}
-	return &m->b[i];
+	if (p == NULL)
+		return LOG_ECORRUPT;
+	p += 12;
+	if ((e = memchr(p, '"', len - (size_t)(p - b))) == NULL || e - p > LOG_PLATE_MAX)
+		return LOG_ECORRUPT;
+	*plate = p;
+	*plen = (size_t)(e - p);
+	return 0;
 }
 
-static log_event *proj__push(proj__bucket *b)
+static int proj__ref_cmp(const void *a, const void *b)
 {
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 4;
-		log_event *ne = realloc(b->evs, cap * sizeof *ne);
+	const proj__ref *x = a, *y = b;
 
-		if (ne == NULL)
-			return NULL;
-		b->evs = ne;
-		b->cap = cap;
-	}
-	return &b->evs[b->n++];
+	if (x->h != y->h)
+		return x->h < y->h ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-/* Read the whole log, grouping decoded events by plate. */
-static int proj__gather(log_txn *t, proj__plates *m)
+static int proj__plate_fold_cmp(const void *a, const void *b)
 {
-	char err[128], plate[LOG_PLATE_MAX + 1];
+	int c = strcmp(((const log_event *)a)->plate, ((const log_event *)b)->plate);
+
+	return c ? c : proj_fold_cmp(a, b);
+}
+
+/* Decode refs[0..n) (one plate hash), fold each plate among them. */
+static int proj__fold_group(proj__worker *w, const proj__ref *refs, size_t n,
+    log_event **buf, size_t *cap)
+{
+	proj_session *rows;
+	size_t nrows, i, j, k;
+	int rc;
+
+	if (n > *cap) {
+		log_event *nb = realloc(*buf, n * sizeof *nb);
+
+		if (nb == NULL)
+			return ENOMEM;
+		*buf = nb;
+		*cap = n;
+	}
+	for (i = 0; i < n; i++)
+		if (log_event_decode_stored(refs[i].bytes, refs[i].len, &(*buf)[i]) != 0)
+			return LOG_ECORRUPT;
+	proj_fold_sort(*buf, n);
+	for (i = 1; i < n && strcmp((*buf)[i].plate, (*buf)[0].plate) == 0; i++)
+		;
+	if (i < n)	/* two plates with one hash (rare): group them apart */
+		qsort(*buf, n, sizeof **buf, proj__plate_fold_cmp);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && strcmp((*buf)[j].plate, (*buf)[i].plate) == 0; j++)
+			;
+		if ((rc = proj_fold_plate(*buf + i, j - i, w->tariff, &rows, &nrows)) != 0)
+			return rc;
+		for (k = 0; k < nrows; k++)
+			proj__summary_add(&w->sum, &rows[k]);
+		free(rows);
+	}
+	return 0;
+}
+
+static void *proj__worker_run(void *arg)
+{
+	proj__worker *w = arg;
+	log_event *buf = NULL;
+	size_t cap = 0, i, j;
+
+	qsort(w->refs, w->n, sizeof *w->refs, proj__ref_cmp);
+	for (i = 0; i < w->n && w->rc == 0; i = j) {
+		for (j = i + 1; j < w->n && w->refs[j].h == w->refs[i].h; j++)
+			;
+		w->rc = proj__fold_group(w, w->refs + i, j - i, &buf, &cap);
+	}
+	free(buf);
+	return NULL;
+}
+
+/* One pass over the log: each record's reference, dealt to the worker
+ * that owns its plate's hash. */
+static int proj__deal(log_txn *t, proj__worker *w, size_t nw, size_t *caps)
+{
+	const char *plate;
+	size_t plen;
 	log_iter *it;
-	log_event ev, *slot;
-	proj__bucket *b;
 	log_rec rec;
+	uint32_t idx = 0;
 	int rc;
 
 	if ((rc = log_iter_all(t, &it)) != 0)
 		return rc;
 	while ((rc = log_iter_next(it, &rec)) == 0) {
-		if (log_event_decode(rec.bytes, rec.len, &ev, err, sizeof err) != 0) {
-			rc = LOG_ECORRUPT;
+		uint64_t h;
+		proj__worker *x;
+
+		if ((rc = proj__plate_of(rec.bytes, rec.len, &plate, &plen)) != 0)
 			break;
+		h = XXH3_64bits(plate, plen);
+		x = &w[h % nw];
+		if (x->n == caps[x - w]) {
+			size_t cap = caps[x - w] ? caps[x - w] * 2 : 4096;
+			proj__ref *nr = realloc(x->refs, cap * sizeof *nr);
+
+			if (nr == NULL) {
+				rc = ENOMEM;
+				break;
+			}
+			x->refs = nr;
+			caps[x - w] = cap;
 		}
-		memcpy(plate, ev.plate, sizeof plate);
-		if ((b = proj__slot(m, plate)) == NULL || (slot = proj__push(b)) == NULL) {
-			rc = ENOMEM;
-			break;
-		}
-		*slot = ev;
+		x->refs[x->n++] = (proj__ref){ h, idx++, (uint32_t)rec.len, rec.bytes };
 	}
 	log_iter_free(it);
 	return rc == LOG_END ? 0 : rc;
 }
 
-static int proj__fold_all(proj__plates *m, const proj_tariff *tariff, proj_summary *out)
+static void proj__summary_merge(proj_summary *into, const proj_summary *s)
 {
-	proj_session *rows;
-	size_t nrows;
-	int rc = 0;
+	into->sessions += s->sessions;
+	into->open += s->open;
+	into->closed += s->closed;
+	into->conflicts += s->conflicts;
+	into->inside += s->inside;
+	into->revenue += s->revenue;
+	into->digest += s->digest;
+	for (size_t i = 0; i < s->nclasses; i++) {
+		size_t j;
 
-	for (size_t i = 0; i < m->cap && rc == 0; i++) {
-		proj__bucket *b = &m->b[i];
-
-		if (b->plate[0] == '\0')
-			continue;
-		proj_fold_sort(b->evs, b->n);
-		if ((rc = proj_fold_plate(b->evs, b->n, tariff, &rows, &nrows)) != 0)
-			break;
-		for (size_t j = 0; j < nrows; j++)
-			proj__summary_add(out, &rows[j]);
-		free(rows);
+		for (j = 0; j < into->nclasses; j++)
+			if (strcmp(into->classes[j].vehicle, s->classes[i].vehicle) == 0)
+				break;
+		if (j == into->nclasses) {
+			if (j == PROJ_TARIFF_CLASSES)
+				continue;
+			into->classes[into->nclasses++] = s->classes[i];
+		} else {
+			into->classes[j].inside += s->classes[i].inside;
+		}
 	}
-	return rc;
 }
 
 int proj_replay(log_txn *t, const proj_tariff *tariff, proj_summary *out)
 {
-	proj__plates m = { NULL, 0, 0 };
+	proj__worker w[PROJ__WORKERS];
+	size_t caps[PROJ__WORKERS] = { 0 }, nw, i, started = 0;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	int rc;
 
+	nw = cores < 1 ? 1 : cores > PROJ__WORKERS ? PROJ__WORKERS : (size_t)cores;
 	memset(out, 0, sizeof *out);
-	if ((rc = proj__gather(t, &m)) == 0)
-		rc = proj__fold_all(&m, tariff, out);
-	for (size_t i = 0; i < m.cap; i++)
-		free(m.b[i].evs);
-	free(m.b);
+	memset(w, 0, sizeof w);
+	for (i = 0; i < nw; i++)
+		w[i].tariff = tariff;
+	if ((rc = proj__deal(t, w, nw, caps)) != 0)
+		goto out;
+	/* Worker 0 runs on this thread; the others on their own. */
+	for (i = 1; i < nw; i++, started++)
+		if (pthread_create(&w[i].thread, NULL, proj__worker_run, &w[i]) != 0)
+			break;
+	proj__worker_run(&w[0]);
+	for (i = 1; i <= started; i++)
+		pthread_join(w[i].thread, NULL);
+	for (i = started + 1; i < nw; i++)	/* threads we could not start */
+		proj__worker_run(&w[i]);
+	for (i = 0; i < nw; i++) {
+		if (w[i].rc != 0 && rc == 0)
+			rc = w[i].rc;
+		proj__summary_merge(out, &w[i].sum);
+	}
+out:
+	for (i = 0; i < nw; i++)
+		free(w[i].refs);
 	return rc;
 }
 
