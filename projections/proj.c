@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,18 @@
 #include <xxhash.h>
 
 #define PROJ_SCHEMA 1
+
+#define PROJ__MD_MAX 48	/* distinct counters changed in one transaction */
+
+typedef struct proj__mdelta {
+	char key[8 + LOG_VEHICLE_MAX + 1];
+	int64_t d;
+} proj__mdelta;
+
+typedef struct proj__ddelta {
+	int32_t day;
+	int64_t entries, exits, revenue;
+} proj__ddelta;
 
 struct proj {
 	log_store *store;
@@ -22,6 +35,15 @@ struct proj {
 	 * holds the write transaction (the writer) uses it. */
 	log_event *evs;
 	size_t evcap;
+	/* Counter and per-day changes of the current write transaction, kept
+	 * here and written once by proj_precommit: a row change would
+	 * otherwise cost a dozen LMDB reads and writes of the same few keys.
+	 * dserial names the transaction they belong to (0: none). */
+	_Atomic uint64_t dserial;
+	proj__mdelta md[PROJ__MD_MAX];
+	size_t nmd;
+	proj__ddelta *dd;
+	size_t ndd, ddcap;
 };
 
 /* Rows with any of these flags are listed as conflicts. */
@@ -79,15 +101,27 @@ static int proj__meta_put(proj *p, MDB_txn *txn, const char *key, int64_t v)
 
 static int proj__meta_add(proj *p, MDB_txn *txn, const char *key, int64_t delta)
 {
-	int64_t v;
-	int rc;
+	size_t i;
 
 	if (delta == 0)
 		return 0;
-	if ((rc = proj__meta_get(p, txn, key, &v)) != 0)
-		return rc;
+	for (i = 0; i < p->nmd && strcmp(p->md[i].key, key) != 0; i++)
+		;
+	if (i == p->nmd) {
+		if (i == PROJ__MD_MAX || strlen(key) >= sizeof p->md[i].key) {
+			int64_t v;	/* no room: write through */
+			int rc = proj__meta_get(p, txn, key, &v);
+
+			return rc ? rc : proj__meta_put(p, txn, key,
+			    (int64_t)((uint64_t)v + (uint64_t)delta));
+		}
+		snprintf(p->md[i].key, sizeof p->md[i].key, "%s", key);
+		p->md[i].d = 0;
+		p->nmd++;
+	}
 	/* uint64 arithmetic: the digest wraps mod 2^64 by design */
-	return proj__meta_put(p, txn, key, (int64_t)((uint64_t)v + (uint64_t)delta));
+	p->md[i].d = (int64_t)((uint64_t)p->md[i].d + (uint64_t)delta);
+	return 0;
 }
 
 /* ---- accounting: add (sign 1) or remove (sign -1) one row --------------- */
@@ -120,28 +154,97 @@ int32_t proj_local_day(const proj *p, int64_t ts_ms)
 	return (int32_t)day;
 }
 
-static int proj__day_add(proj *p, MDB_txn *txn, int64_t ts, int sign,
-    int entries, int exits, int64_t revenue)
+static int proj__day_write(proj *p, MDB_txn *txn, const proj__ddelta *dd)
 {
 	unsigned char kb[4];
 	MDB_val k = { sizeof kb, kb }, d;
 	proj_day day = { 0, 0, 0 };
 	int rc;
 
-	proj__be32(kb, (uint32_t)proj_local_day(p, ts));
+	proj__be32(kb, (uint32_t)dd->day);
 	rc = mdb_get(txn, p->day, &k, &d);
 	if (rc == 0 && d.mv_size == sizeof day)
 		memcpy(&day, d.mv_data, sizeof day);
 	else if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
-	day.entries += (uint64_t)(sign * entries);
-	day.exits += (uint64_t)(sign * exits);
-	day.revenue += sign * revenue;
+	day.entries += (uint64_t)dd->entries;
+	day.exits += (uint64_t)dd->exits;
+	day.revenue += dd->revenue;
 	if (day.entries == 0 && day.exits == 0 && day.revenue == 0)
 		return (rc = mdb_del(txn, p->day, &k, NULL)) == MDB_NOTFOUND ? 0 : rc;
 	d.mv_size = sizeof day;
 	d.mv_data = &day;
 	return mdb_put(txn, p->day, &k, &d, 0);
+}
+
+static int proj__day_add(proj *p, MDB_txn *txn, int64_t ts, int sign,
+    int entries, int exits, int64_t revenue)
+{
+	int32_t day = proj_local_day(p, ts);
+	size_t i;
+
+	(void)txn;
+	for (i = 0; i < p->ndd && p->dd[i].day != day; i++)
+		;
+	if (i == p->ndd) {
+		if (p->ndd == p->ddcap) {
+			size_t cap = p->ddcap ? p->ddcap * 2 : 16;
+			proj__ddelta *nd = realloc(p->dd, cap * sizeof *nd);
+
+			if (nd == NULL)
+				return ENOMEM;
+			p->dd = nd;
+			p->ddcap = cap;
+		}
+		p->dd[p->ndd++] = (proj__ddelta){ day, 0, 0, 0 };
+	}
+	p->dd[i].entries += sign * entries;
+	p->dd[i].exits += sign * exits;
+	p->dd[i].revenue += sign * revenue;
+	return 0;
+}
+
+/* Start collecting changes for transaction t (dropping those of an earlier
+ * transaction that was aborted, hence never reached proj_precommit). */
+static void proj__deltas_for(proj *p, log_txn *t)
+{
+	uint64_t serial = log_txn_serial(t);
+
+	if (atomic_load_explicit(&p->dserial, memory_order_relaxed) == serial)
+		return;
+	p->nmd = p->ndd = 0;
+	atomic_store_explicit(&p->dserial, serial, memory_order_relaxed);
+}
+
+/* Write the collected changes into t. */
+static int proj__flush(proj *p, log_txn *t)
+{
+	MDB_txn *txn = log_txn_mdb(t);
+	int64_t v;
+	int rc = 0;
+
+	if (log_txn_serial(t) != atomic_load_explicit(&p->dserial, memory_order_relaxed))
+		return 0;
+	for (size_t i = 0; i < p->nmd && rc == 0; i++)
+		if ((rc = proj__meta_get(p, txn, p->md[i].key, &v)) == 0)
+			rc = proj__meta_put(p, txn, p->md[i].key,
+			    (int64_t)((uint64_t)v + (uint64_t)p->md[i].d));
+	for (size_t i = 0; i < p->ndd && rc == 0; i++)
+		rc = proj__day_write(p, txn, &p->dd[i]);
+	p->nmd = p->ndd = 0;
+	atomic_store_explicit(&p->dserial, 0, memory_order_relaxed);
+	return rc;
+}
+
+int proj_precommit(void *ctx, log_txn *txn)
+{
+	return proj__flush(ctx, txn);
+}
+
+void proj_attach(proj *p)
+{
+	log_store_set_apply(p->store, proj_apply, p);
+	log_store_set_precommit(p->store, proj_precommit, p);
 }
 
 static int proj__index(proj *p, MDB_txn *txn, const proj_session *s, int sign)
@@ -366,6 +469,7 @@ err:
 int proj_apply(void *ctx, log_txn *txn, const log_event *ev, const log_rec *rec)
 {
 	(void)rec;
+	proj__deltas_for(ctx, txn);
 	return proj__refold(ctx, txn, ev->plate);
 }
 
@@ -498,9 +602,11 @@ int proj_rebuild(proj *p, log_txn *t)
 
 	for (size_t i = 0; i < sizeof all / sizeof all[0] && rc == 0; i++)
 		rc = mdb_drop(txn, all[i], 0);
+	proj__deltas_for(p, t);
+	p->nmd = p->ndd = 0;	/* dropped with the tables */
 	while (rc == 0 && (rc = log_txn_next_plate(t, plate, plate)) == 0)
 		rc = proj__refold(p, t, plate);
-	if (rc != LOG_END)
+	if (rc != LOG_END || (rc = proj__flush(p, t)) != 0)
 		return rc;
 	if ((rc = proj__meta_put(p, txn, "schema", PROJ_SCHEMA)) != 0 ||
 	    (rc = proj__meta_put(p, txn, "rowsize", (int64_t)sizeof(proj_session))) != 0 ||
@@ -553,6 +659,8 @@ int proj_day_get(proj *p, log_txn *t, int32_t day, proj_day *out)
 	int rc;
 
 	memset(out, 0, sizeof *out);
+	if ((rc = proj__flush(p, t)) != 0)	/* a writer reading its own changes */
+		return rc;
 	proj__be32(kb, (uint32_t)day);
 	rc = mdb_get(log_txn_mdb(t), p->day, &k, &d);
 	if (rc == MDB_NOTFOUND)
@@ -606,6 +714,8 @@ int proj_summary_get(proj *p, log_txn *t, proj_summary *out)
 	int rc;
 
 	memset(out, 0, sizeof *out);
+	if ((rc = proj__flush(p, t)) != 0)	/* a writer reading its own changes */
+		return rc;
 	for (size_t i = 0; i < 7; i++)
 		if ((rc = proj__meta_get(p, txn, keys[i], &v[i])) != 0)
 			return rc;

@@ -54,8 +54,16 @@ int proj_open(log_store *s, const proj_tariff *tariff, proj **out);
 void proj_close(proj *p);
 const proj_tariff *proj_get_tariff(const proj *p);
 
-/* The log_apply_fn: re-fold ev's plate inside txn. ctx is the proj. */
+/* Hook the projections into the store's write transactions: proj_apply on
+ * every append, proj_precommit before every commit. Not while a write
+ * transaction is open. */
+void proj_attach(proj *p);
+
+/* The log_apply_fn: re-fold ev's plate inside txn. ctx is the proj.
+ * Counters and per-day figures are collected and written by proj_precommit
+ * (installed together by proj_attach), once per transaction. */
 int proj_apply(void *ctx, log_txn *txn, const log_event *ev, const log_rec *rec);
+int proj_precommit(void *ctx, log_txn *txn);
 
 /* Drop every projection row and fold the whole log again, in txn. */
 int proj_rebuild(proj *p, log_txn *txn);

@@ -114,7 +114,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mklog: %s\n", proj_strerror(rc));
 		return 1;
 	}
-	log_store_set_apply(s, proj_apply, p);
+	proj_attach(p);
 	for (long k = 0; k < n && rc == 0; k++)
 		rc = own(s, k, sess, plates);
 	if (rc == 0)

@@ -151,7 +151,7 @@ static node node_open(const char *name, const char *origin)
 	proj_tariff_default(&t);
 	if ((rc = proj_open(n.s, &t, &n.p)) != 0)
 		T_FAIL("proj_open: %s", proj_strerror(rc));
-	log_store_set_apply(n.s, proj_apply, n.p);
+	proj_attach(n.p);
 	return n;
 }
 
