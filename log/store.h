@@ -4,12 +4,18 @@
  *
  *   log      stream_no(4, BE) ‖ seq(8, BE) → record: header + canonical bytes
  *            (the log itself, in stream order; appended with MDB_APPEND
- *            whenever the key is the greatest in the table)
+ *            whenever the key is the greatest in the table). Header, 28 B:
+ *            version(1) = 1, type(1), 0(2), ts(8), h(8), P(8), BE.
  *   ids      event_id → stream_no ‖ seq
- *   streams  stream_no(4, BE) → stream record (name, head seq, head P, flags)
+ *   streams  stream_no(4, BE) → head seq(8) ‖ head P(8) ‖ epoch(8) ‖
+ *            flags(4) ‖ name
  *   plates   plate → fold key ‖ event_id (MDB_DUPSORT), in fold order
- *            (ts, origin, stream epoch, seq) — what projections re-fold
- *   meta     "schema", "origin", "own_stream", ... → values
+ *            (ts, origin, stream epoch, seq) — what projections re-fold.
+ *            Fold key: ts(8, BE) ‖ origin ‖ '\0' ‖ epoch(8, BE) ‖ seq(8, BE),
+ *            so byte order is fold order.
+ *   meta     "magic" ("parklog"), "schema" (u32 BE, 1), "origin",
+ *            "own_stream", "max_ts" (highest ts held, i64 BE), "plates"
+ *            (distinct plates, u64 BE), "s/<stream name>" → stream_no
  *
  * DESIGN.md keys the log by event_id with a separate (stream, seq) index; we
  * key it by (stream, seq) and index ids instead: range reads, catch-up and
@@ -21,6 +27,9 @@
  *
  * Threads: any number of read transactions (MDB_NOTLS), one write transaction
  * at a time — in parklogd only the writer thread (log/writer.h) writes.
+ * The map is grown (at a write begin) only while no transaction of this
+ * process is open, so keep read transactions short; a thread that holds a
+ * read transaction while it begins a write one delays growth (not deadlock).
  * Records returned by reads point into the map and stay valid until their
  * transaction ends.
  */
@@ -91,6 +100,16 @@ typedef struct log_store_opts {
 int log_store_open(const char *dir, const log_store_opts *opts, log_store **out);
 void log_store_close(log_store *s);
 
+/* Set the apply hook after open (the projections need the open store before
+ * they can hook themselves in). Not while a write transaction is open. */
+void log_store_set_apply(log_store *s, log_apply_fn apply, void *ctx);
+
+/* Called inside every write transaction's commit, after its appends, before
+ * LMDB commits; a non-zero result fails the commit (nothing is kept). Lets
+ * the projections write, once per transaction, what they collected. */
+typedef int (*log_precommit_fn)(void *ctx, log_txn *txn);
+void log_store_set_precommit(log_store *s, log_precommit_fn fn, void *ctx);
+
 MDB_env *log_store_env(log_store *s);
 /* Open or create (if writable) another named database in the environment,
  * e.g. a projection table. Call after open, before any other transaction. */
@@ -111,6 +130,8 @@ int log_txn_begin(log_store *s, int write, log_txn **out);
 int log_txn_commit(log_txn *t);
 void log_txn_abort(log_txn *t);
 MDB_txn *log_txn_mdb(log_txn *t);
+/* A number no other transaction of this store (in this process) has had. */
+uint64_t log_txn_serial(const log_txn *t);
 
 /* ---- appends (write transactions) ------------------------------------ */
 
@@ -174,6 +195,11 @@ int log_txn_get_pos(log_txn *t, uint32_t stream_no, uint64_t seq, log_rec *out);
 int log_txn_streams(log_txn *t, log_stream_info **out, size_t *n);
 int log_txn_stream_find(log_txn *t, const char *name, log_stream_info *out);
 
+/* Plates in key order: the first plate greater than `after` ("" for the
+ * first) into `plate` (`after` and `plate` may be the same buffer).
+ * 0, or LOG_END after the last. */
+int log_txn_next_plate(log_txn *t, const char *after, char plate[LOG_PLATE_MAX + 1]);
+
 /* Digest of (a, b] in a stream: P(b) − P(a), with P(0) = 0; b <= head. */
 int log_txn_digest(log_txn *t, uint32_t stream_no, uint64_t a, uint64_t b,
     uint64_t *out);
@@ -184,6 +210,8 @@ int log_iter_range(log_txn *t, uint32_t stream_no, uint64_t from, uint64_t to,
 int log_iter_all(log_txn *t, log_iter **out);	/* (stream_no, seq) order */
 int log_iter_plate(log_txn *t, const char *plate, log_iter **out); /* fold order */
 int log_iter_next(log_iter *it, log_rec *out);
+/* May be called before or after its transaction ends (log_iter_next then
+ * fails with EINVAL). */
 void log_iter_free(log_iter *it);
 
 /* One range of events appended in a stream (for live push). */
@@ -206,6 +234,12 @@ typedef struct log_store_stat {
 	uint64_t map_size;
 } log_store_stat;
 int log_txn_stat(log_txn *t, log_store_stat *out);
+
+/* Grow the map now (double it). The writer calls it after MDB_MAP_FULL
+ * before retrying a batch; log_txn_begin(write) also grows by itself past
+ * 75% use or after a store call saw MDB_MAP_FULL. Waits (up to 2 s, then
+ * ETIMEDOUT) until no transaction of this process is open. */
+int log_store_grow(log_store *s);
 
 /* Hot, compacting copy of the environment into directory `dest` (created,
  * must be empty). Safe while another process writes. */

@@ -12,6 +12,12 @@
  * first, append last. If the transaction itself fails (LMDB error, I/O, map
  * full after growing), every job of the batch gets that error in done() and
  * nothing of the batch is kept.
+ *
+ * Re-runs: if the batch's transaction hits MDB_MAP_FULL (in a run() or at
+ * the commit) it is aborted, the map is grown and the whole batch runs once
+ * more in a fresh transaction. run() must therefore be re-runnable: keep
+ * its effects inside the transaction (or make them idempotent). A run()
+ * that sees MDB_MAP_FULL should return it as is.
  */
 #ifndef PARKLOG_LOG_WRITER_H
 #define PARKLOG_LOG_WRITER_H

@@ -1,0 +1,819 @@
+/* log/store: streams, sequence numbers, digests, fold order, clock, aborts,
+ * reopen, corruption, map growth. */
+#include "tests/harness/t.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+#include <xxhash.h>
+
+#include "log/store.h"
+
+#define T0 1764547200000LL
+
+static log_store *open_at(const char *dir, const char *origin, size_t mapsize)
+{
+	log_store_opts o = { .origin = origin, .durability = LOG_DURABLE_NONE,
+	    .mapsize = mapsize };
+	log_store *s = NULL;
+	int rc = log_store_open(dir, &o, &s);
+
+	if (rc != 0)
+		T_FAIL("open %s: %s", dir, log_strerror(rc));
+	return s;
+}
+
+static log_store *open_new(const char *origin)
+{
+	return open_at(t_tmpdir, origin, 0);
+}
+
+/* The body of an event; the store or peer() fills the stream fields. */
+static void body(log_event *e, const char *plate, enum log_ev_type type, int k)
+{
+	memset(e, 0, sizeof *e);
+	e->type = type;
+	snprintf(e->plate, sizeof e->plate, "%s", plate);
+	snprintf(e->plate_view, sizeof e->plate_view, "%s-v%d", plate, k % 10);
+	snprintf(e->vehicle, sizeof e->vehicle, "car");
+	snprintf(e->edge_id, sizeof e->edge_id, "edge-%d", k % 4 + 1);
+	e->confidence_milli = 900 + k % 100;
+	e->entry_ts = e->duration_s = -1;
+	if (type == LOG_EV_EXIT) {
+		e->fee = 25000;
+		snprintf(e->tariff, sizeof e->tariff, "default");
+	}
+}
+
+/* A peer's event, as canonical bytes. */
+static int peer(char *buf, const char *origin, uint64_t epoch, uint64_t seq,
+    int64_t ts, const char *plate, int k)
+{
+	log_event e;
+	int n;
+
+	body(&e, plate, LOG_EV_ENTRY_PENDING, k);
+	snprintf(e.origin, sizeof e.origin, "%s", origin);
+	e.epoch = epoch;
+	e.seq = seq;
+	e.ts = ts;
+	log_event_id(e.id, origin, ts, plate);
+	memcpy(e.session, e.id, sizeof e.session);
+	n = log_event_encode(&e, buf, LOG_EVENT_MAX);
+	T_ASSERT(n > 0);
+	return n;
+}
+
+static int append_peer(log_txn *t, const char *origin, uint64_t epoch,
+    uint64_t seq, int64_t ts, const char *plate, int k)
+{
+	char buf[LOG_EVENT_MAX], err[160] = "";
+	int n = peer(buf, origin, epoch, seq, ts, plate, k);
+
+	return log_txn_append_peer(t, buf, (size_t)n, err, sizeof err);
+}
+
+static void own(log_txn *t, const char *plate, int64_t wall, int k, log_event *out)
+{
+	log_event e;
+
+	body(&e, plate, k % 3 == 2 ? LOG_EV_EXIT : LOG_EV_ENTRY_PENDING, k);
+	T_EQ_INT(0, log_txn_next_ts(t, plate, wall, &e.ts));
+	T_EQ_INT(0, log_txn_append_own(t, &e));
+	if (out != NULL)
+		*out = e;
+}
+
+static void own_batch(log_store *s, int n, int k0)
+{
+	log_txn *t;
+	char plate[16];
+
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	for (int k = k0; k < k0 + n; k++) {
+		snprintf(plate, sizeof plate, "29A%05d", k % 97);
+		own(t, plate, T0 + k, k, NULL);
+	}
+	T_EQ_INT(0, log_txn_commit(t));
+}
+
+static log_stream_info find(log_txn *t, const char *name)
+{
+	log_stream_info si;
+
+	T_EQ_INT(0, log_txn_stream_find(t, name, &si));
+	return si;
+}
+
+static void stream_name(char *out, const char *origin, uint64_t epoch)
+{
+	log_stream_name(out, origin, epoch);
+}
+
+/* Every record of a stream: seq 1..head, each P = P(prev) + h. */
+static void check_contiguous(log_txn *t, uint32_t no, uint64_t head)
+{
+	log_iter *it;
+	log_rec r;
+	uint64_t seq = 0, P = 0;
+	int rc;
+
+	T_EQ_INT(0, log_iter_range(t, no, 1, 0, &it));
+	while ((rc = log_iter_next(it, &r)) == 0) {
+		T_EQ_U64(seq + 1, r.seq);
+		T_EQ_U64(XXH3_64bits(r.bytes, r.len), r.h);
+		T_EQ_U64(P + r.h, r.P);
+		seq = r.seq;
+		P = r.P;
+	}
+	T_EQ_INT(LOG_END, rc);
+	T_EQ_U64(head, seq);
+	log_iter_free(it);
+}
+
+TEST(own_appends_are_contiguous)
+{
+	log_store *s = open_new("central-1");
+	log_stream_info si;
+	log_txn *t;
+	log_rec r;
+	log_event e;
+
+	for (int b = 0; b < 5; b++)
+		own_batch(s, 40, b * 40);
+	T_EQ_INT(0, log_txn_begin(s, 0, &t));
+	si = find(t, log_store_own_stream(s));
+	T_EQ_U64(200, si.head_seq);
+	T_ASSERT(si.own && si.current);
+	check_contiguous(t, si.no, 200);
+	log_txn_abort(t);
+
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	own(t, "30B12345", T0, 7, &e);
+	T_EQ_U64(201, e.seq);
+	T_EQ_STR("central-1", e.origin);
+	T_EQ_STR(e.id, e.session);
+	T_EQ_INT(0, log_txn_get_id(t, e.id, &r));
+	T_EQ_U64(201, r.seq);
+	T_EQ_INT(LOG_EV_ENTRY_PENDING, r.type);
+	T_EQ_INT(0, log_txn_commit(t));
+	log_store_close(s);
+}
+
+TEST(own_append_needs_origin)
+{
+	log_store *s = open_new(NULL);
+	log_txn *t;
+	log_event e;
+
+	T_ASSERT(log_store_own_stream(s) == NULL);
+	body(&e, "29A12345", LOG_EV_ENTRY_PENDING, 0);
+	e.ts = T0;
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	T_EQ_INT(LOG_ESTREAM, log_txn_append_own(t, &e));
+	log_txn_abort(t);
+	T_EQ_INT(0, log_txn_begin(s, 0, &t));
+	T_EQ_INT(LOG_EREADONLY, log_txn_append_own(t, &e));
+	log_txn_abort(t);
+	log_store_close(s);
+}
+
+TEST(prev_mismatch)
+{
+	log_store *s = open_new("central-1");
+	char name[LOG_STREAM_MAX + 1];
+	log_stream_info si;
+	log_txn *t;
+
+	stream_name(name, "central-2", 0xabc);
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	T_EQ_INT(0, log_txn_check_prev(t, name, 0, 0));
+	T_EQ_INT(LOG_EPREV, log_txn_check_prev(t, name, 1, 5));
+	for (uint64_t q = 1; q <= 3; q++)
+		T_EQ_INT(0, append_peer(t, "central-2", 0xabc, q, T0 + (int64_t)q, "29A12345", (int)q));
+	si = find(t, name);
+	T_EQ_INT(0, log_txn_check_prev(t, name, 3, si.head_P));
+	T_EQ_INT(LOG_EPREV, log_txn_check_prev(t, name, 3, si.head_P + 1));
+	T_EQ_INT(LOG_EPREV, log_txn_check_prev(t, name, 2, si.head_P));
+	T_EQ_INT(LOG_EPREV, log_txn_check_prev(t, name, 0, 0));
+	T_EQ_INT(0, log_txn_commit(t));
+	log_store_close(s);
+}
+
+TEST(gap)
+{
+	log_store *s = open_new("central-1");
+	char name[LOG_STREAM_MAX + 1];
+	log_stream_info si;
+	log_txn *t;
+	size_t n0, n1;
+	log_stream_info *all;
+
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	T_EQ_INT(0, log_txn_streams(t, &all, &n0));
+	free(all);
+	/* A stream we never saw must start at 1, and is not created otherwise. */
+	T_EQ_INT(LOG_EGAP, append_peer(t, "central-2", 7, 2, T0, "29A12345", 0));
+	T_EQ_INT(0, log_txn_streams(t, &all, &n1));
+	free(all);
+	T_EQ_U64(n0, n1);
+	T_EQ_INT(0, append_peer(t, "central-2", 7, 1, T0, "29A12345", 0));
+	T_EQ_INT(LOG_EGAP, append_peer(t, "central-2", 7, 3, T0 + 2, "29A12345", 2));
+	T_EQ_INT(0, append_peer(t, "central-2", 7, 2, T0 + 1, "29A12345", 1));
+	stream_name(name, "central-2", 7);
+	si = find(t, name);
+	T_EQ_U64(2, si.head_seq);
+	T_ASSERT(!si.own && !si.current);
+	T_EQ_INT(0, log_txn_commit(t));
+	log_store_close(s);
+}
+
+TEST(duplicate_is_a_noop)
+{
+	log_store *s = open_new("central-1");
+	char name[LOG_STREAM_MAX + 1], buf[LOG_EVENT_MAX], err[160];
+	log_stream_info a, b;
+	log_store_stat st0, st1;
+	log_txn *t;
+	int n;
+
+	stream_name(name, "central-2", 9);
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	for (uint64_t q = 1; q <= 3; q++)
+		T_EQ_INT(0, append_peer(t, "central-2", 9, q, T0 + (int64_t)q, "29A12345", (int)q));
+	T_EQ_INT(0, log_txn_commit(t));
+
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	a = find(t, name);
+	T_EQ_INT(0, log_txn_stat(t, &st0));
+	n = peer(buf, "central-2", 9, 2, T0 + 2, "29A12345", 2);
+	T_EQ_INT(LOG_DUP, log_txn_append_peer(t, buf, (size_t)n, err, sizeof err));
+	b = find(t, name);
+	T_EQ_INT(0, log_txn_stat(t, &st1));
+	T_EQ_U64(a.head_seq, b.head_seq);
+	T_EQ_U64(a.head_P, b.head_P);
+	T_EQ_U64(st0.events, st1.events);
+	{
+		const log_range *r;
+		size_t nr;
+
+		T_EQ_INT(0, log_txn_appended(t, &r, &nr));
+		T_EQ_U64(0, nr);
+	}
+	T_EQ_INT(0, log_txn_commit(t));
+	log_store_close(s);
+}
+
+TEST(fork_never_overwrites)
+{
+	log_store *s = open_new("central-1");
+	char buf[LOG_EVENT_MAX], err[160] = "";
+	log_txn *t;
+	log_rec r;
+	int n;
+
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	for (uint64_t q = 1; q <= 3; q++)
+		T_EQ_INT(0, append_peer(t, "central-2", 9, q, T0 + (int64_t)q, "29A12345", (int)q));
+	/* Same position, other bytes (another plate_view). */
+	n = peer(buf, "central-2", 9, 2, T0 + 2, "29A12345", 5);
+	T_EQ_INT(LOG_EFORK, log_txn_append_peer(t, buf, (size_t)n, err, sizeof err));
+	T_ASSERT(strstr(err, "fork") != NULL);
+	T_EQ_INT(0, log_txn_get_pos(t, 1 + 1, 2, &r));	/* own stream is 1 */
+	T_ASSERT(memmem(r.bytes, r.len, "29A12345-v2", 11) != NULL);
+	T_EQ_INT(0, log_txn_commit(t));
+	log_store_close(s);
+}
+
+TEST(id_clash_is_a_fork)
+{
+	log_store *s = open_new("central-1");
+	char name[LOG_STREAM_MAX + 1];
+	log_event e, e2;
+	log_txn *t;
+	log_rec r;
+
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	/* The same id from another epoch of the same origin. */
+	T_EQ_INT(0, append_peer(t, "central-2", 1, 1, T0, "29A12345", 0));
+	T_EQ_INT(LOG_EFORK, append_peer(t, "central-2", 2, 1, T0, "29A12345", 0));
+	stream_name(name, "central-2", 2);
+	{
+		log_stream_info si;
+
+		T_EQ_INT(LOG_NOTFOUND, log_txn_stream_find(t, name, &si));
+	}
+	/* Own: a ts not from next_ts that repeats an id. */
+	own(t, "30B12345", T0, 1, &e);
+	body(&e2, "30B12345", LOG_EV_ENTRY_PENDING, 2);
+	e2.ts = e.ts;
+	T_EQ_INT(LOG_EFORK, log_txn_append_own(t, &e2));
+	T_EQ_INT(0, log_txn_get_id(t, e.id, &r));
+	T_EQ_U64(e.seq, r.seq);
+	T_ASSERT(memmem(r.bytes, r.len, "30B12345-v1", 11) != NULL);
+	/* ... and the own stream did not advance. */
+	own(t, "30B12345", T0, 3, &e2);
+	T_EQ_U64(e.seq + 1, e2.seq);
+	T_EQ_INT(0, log_txn_commit(t));
+	log_store_close(s);
+}
+
+static uint64_t rnd(uint64_t *x)
+{
+	*x ^= *x >> 12;
+	*x ^= *x << 25;
+	*x ^= *x >> 27;
+	return *x * 2685821657736338717ULL;
+}
+
+TEST(digests_of_random_ranges)
+{
+	log_store *s = open_new("central-1");
+	uint64_t h[301] = { 0 }, seed = 42, d, sum;
+	log_stream_info si;
+	log_txn *t;
+	log_rec r;
+
+	for (int b = 0; b < 3; b++)
+		own_batch(s, 100, b * 100);
+	T_EQ_INT(0, log_txn_begin(s, 0, &t));
+	si = find(t, log_store_own_stream(s));
+	for (uint64_t q = 1; q <= 300; q++) {
+		T_EQ_INT(0, log_txn_get_pos(t, si.no, q, &r));
+		h[q] = r.h;
+	}
+	for (int i = 0; i < 500; i++) {
+		uint64_t a = rnd(&seed) % 301, b = rnd(&seed) % 301;
+
+		if (a > b) {
+			uint64_t x = a;
+
+			a = b;
+			b = x;
+		}
+		sum = 0;
+		for (uint64_t q = a + 1; q <= b; q++)
+			sum += h[q];
+		T_EQ_INT(0, log_txn_digest(t, si.no, a, b, &d));
+		T_EQ_U64(sum, d);
+	}
+	T_EQ_INT(0, log_txn_digest(t, si.no, 0, 300, &d));
+	T_EQ_U64(si.head_P, d);
+	T_EQ_INT(EINVAL, log_txn_digest(t, si.no, 0, 301, &d));
+	log_txn_abort(t);
+	log_store_close(s);
+}
+
+/* Fold order (ts, origin, epoch, seq), whatever the arrival order. */
+TEST(plate_iteration_in_fold_order)
+{
+	log_store *s = open_new("central-1");
+	char plate[LOG_PLATE_MAX + 1] = "";
+	log_event e;
+	log_event prev = { 0 };
+	log_iter *it;
+	log_txn *t;
+	log_rec r;
+	int rc, n = 0, nplates = 0;
+	char err[160];
+
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	/* Arrival order is not fold order: later ts first, ties across origins. */
+	T_EQ_INT(0, append_peer(t, "central-3", 5, 1, T0 + 50, "29A12345", 0));
+	T_EQ_INT(0, append_peer(t, "central-2", 5, 1, T0 + 50, "29A12345", 1));
+	T_EQ_INT(0, append_peer(t, "central-2", 4, 1, T0 + 40, "29A12345", 2));
+	T_EQ_INT(0, append_peer(t, "central-3", 5, 2, T0 + 10, "29A12345", 3));
+	T_EQ_INT(0, append_peer(t, "central-2", 5, 2, T0 + 300, "29A12345", 4));
+	T_EQ_INT(0, append_peer(t, "central-2", 5, 3, T0 + 1, "31C55555", 4));
+	own(t, "29A12345", T0, 5, NULL);	/* after all: ts = 301 */
+	T_EQ_INT(0, log_txn_commit(t));
+
+	T_EQ_INT(0, log_txn_begin(s, 0, &t));
+	T_EQ_INT(0, log_iter_plate(t, "29A12345", &it));
+	while ((rc = log_iter_next(it, &r)) == 0) {
+		T_EQ_INT(0, log_event_decode(r.bytes, r.len, &e, err, sizeof err));
+		T_EQ_STR("29A12345", e.plate);
+		if (n++ > 0) {
+			int c = prev.ts != e.ts ? (prev.ts < e.ts ? -1 : 1) :
+			    strcmp(prev.origin, e.origin) != 0 ? strcmp(prev.origin, e.origin) :
+			    prev.epoch != e.epoch ? (prev.epoch < e.epoch ? -1 : 1) :
+			    (prev.seq < e.seq ? -1 : 1);
+
+			T_ASSERT(c < 0);
+		}
+		prev = e;
+	}
+	T_EQ_INT(LOG_END, rc);
+	T_EQ_INT(6, n);
+	T_EQ_STR("central-1", prev.origin);
+	T_EQ_U64(T0 + 301, prev.ts);
+	log_iter_free(it);
+	while ((rc = log_txn_next_plate(t, plate, plate)) == 0)
+		nplates++;
+	T_EQ_INT(LOG_END, rc);
+	T_EQ_INT(2, nplates);
+	{
+		log_store_stat st;
+
+		T_EQ_INT(0, log_txn_stat(t, &st));
+		T_EQ_U64(2, st.plates);
+		T_EQ_U64(7, st.events);
+	}
+	log_txn_abort(t);
+	log_store_close(s);
+}
+
+TEST(hybrid_clock)
+{
+	log_store *s = open_new("central-1");
+	log_txn *t;
+	int64_t ts;
+	log_event e;
+
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	T_EQ_INT(0, log_txn_next_ts(t, "29A12345", T0, &ts));
+	T_EQ_INT(T0, ts);
+	T_EQ_INT(0, append_peer(t, "central-2", 1, 1, T0 + 1000, "31C55555", 0));
+	/* Highest ts seen wins over a slow wall clock... */
+	T_EQ_INT(0, log_txn_next_ts(t, "29A12345", T0, &ts));
+	T_EQ_INT(T0 + 1000, ts);
+	/* ... the plate's last ts + 1 over both ... */
+	T_EQ_INT(0, log_txn_next_ts(t, "31C55555", T0, &ts));
+	T_EQ_INT(T0 + 1001, ts);
+	own(t, "31C55555", T0, 0, &e);
+	T_EQ_INT(T0 + 1001, e.ts);
+	own(t, "31C55555", T0, 1, &e);
+	T_EQ_INT(T0 + 1002, e.ts);
+	/* ... and a fast wall clock over everything. */
+	T_EQ_INT(0, log_txn_next_ts(t, "31C55555", T0 + 5000, &ts));
+	T_EQ_INT(T0 + 5000, ts);
+	T_EQ_INT(0, log_txn_commit(t));
+	/* The highest ts persists across transactions and reopen. */
+	log_store_close(s);
+	s = open_new("central-1");
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	T_EQ_INT(0, log_txn_next_ts(t, "29A12345", T0, &ts));
+	T_EQ_INT(T0 + 1002, ts);
+	log_txn_abort(t);
+	log_store_close(s);
+}
+
+TEST(abort_leaves_no_trace)
+{
+	log_store *s = open_new("central-1");
+	char name[LOG_STREAM_MAX + 1];
+	log_stream_info a, b;
+	log_store_stat st0, st1;
+	const log_range *r;
+	size_t nr;
+	log_txn *t;
+	int64_t ts;
+	log_event e;
+
+	own_batch(s, 10, 0);
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	a = find(t, log_store_own_stream(s));
+	T_EQ_INT(0, log_txn_stat(t, &st0));
+	T_EQ_INT(0, log_txn_next_ts(t, "77X12345", T0, &ts));
+	T_EQ_INT(0, log_txn_commit(t));
+
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	own(t, "77X12345", T0 + 99999, 0, NULL);
+	own(t, "77X12345", T0, 1, NULL);
+	T_EQ_INT(0, append_peer(t, "central-9", 3, 1, T0 + 500000, "77X12345", 2));
+	T_EQ_INT(0, log_txn_appended(t, &r, &nr));
+	T_EQ_U64(2, nr);
+	log_txn_abort(t);
+
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	b = find(t, log_store_own_stream(s));
+	T_EQ_U64(a.head_seq, b.head_seq);
+	T_EQ_U64(a.head_P, b.head_P);
+	T_EQ_INT(0, log_txn_stat(t, &st1));
+	T_EQ_U64(st0.events, st1.events);
+	T_EQ_U64(st0.streams, st1.streams);
+	T_EQ_U64(st0.plates, st1.plates);
+	stream_name(name, "central-9", 3);
+	T_EQ_INT(LOG_NOTFOUND, log_txn_stream_find(t, name, &b));
+	T_EQ_INT(0, log_txn_appended(t, &r, &nr));
+	T_EQ_U64(0, nr);
+	T_EQ_INT(0, log_txn_next_ts(t, "77X12345", T0, &ts));
+	T_EQ_INT(T0 + 9, ts);	/* the clock did not keep the aborted ts */
+	own(t, "77X12345", T0, 3, &e);
+	T_EQ_U64(11, e.seq);
+	T_EQ_INT(0, log_txn_appended(t, &r, &nr));
+	T_EQ_U64(1, nr);
+	T_EQ_U64(11, r[0].first_seq);
+	T_EQ_U64(11, r[0].last_seq);
+	T_EQ_INT(0, log_txn_commit(t));
+	log_store_close(s);
+}
+
+TEST(appended_ranges)
+{
+	log_store *s = open_new("central-1");
+	const log_range *r;
+	size_t nr;
+	log_txn *t;
+
+	own_batch(s, 5, 0);
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	own(t, "29A12345", T0, 0, NULL);
+	T_EQ_INT(0, append_peer(t, "central-2", 3, 1, T0, "31C55555", 0));
+	own(t, "29A12346", T0, 1, NULL);
+	T_EQ_INT(0, append_peer(t, "central-2", 3, 2, T0, "31C55556", 1));
+	T_EQ_INT(0, log_txn_appended(t, &r, &nr));
+	T_EQ_U64(2, nr);
+	T_EQ_U64(1, r[0].stream_no);
+	T_EQ_U64(6, r[0].first_seq);
+	T_EQ_U64(7, r[0].last_seq);
+	T_EQ_U64(2, r[1].stream_no);
+	T_EQ_U64(1, r[1].first_seq);
+	T_EQ_U64(2, r[1].last_seq);
+	T_EQ_INT(0, log_txn_commit(t));
+	log_store_close(s);
+}
+
+TEST(reopen_keeps_data_and_starts_a_new_stream)
+{
+	log_store *s = open_new("central-1");
+	char first[LOG_STREAM_MAX + 1];
+	log_stream_info *all, si;
+	size_t n;
+	log_txn *t;
+	log_event e;
+
+	own_batch(s, 25, 0);
+	snprintf(first, sizeof first, "%s", log_store_own_stream(s));
+	log_store_close(s);
+
+	s = open_new("central-1");
+	T_ASSERT(strcmp(first, log_store_own_stream(s)) != 0);
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	si = find(t, first);
+	T_EQ_U64(25, si.head_seq);
+	T_ASSERT(si.own && !si.current);
+	check_contiguous(t, si.no, 25);
+	own(t, "29A12345", T0, 0, &e);
+	T_EQ_U64(1, e.seq);
+	/* Our own earlier epoch may come back from a peer (restore); the
+	 * current one may not. */
+	{
+		char buf[LOG_EVENT_MAX], err[160];
+		uint64_t ep;
+		char org[LOG_ORIGIN_MAX + 1];
+		int len;
+
+		T_EQ_INT(0, log_stream_parse(first, org, &ep));
+		len = peer(buf, "central-1", ep, 26, T0 + 100000, "29A99999", 0);
+		T_EQ_INT(0, log_txn_append_peer(t, buf, (size_t)len, err, sizeof err));
+		len = peer(buf, "central-1", e.epoch, 2, T0 + 100000, "29A99998", 0);
+		T_EQ_INT(LOG_ESTREAM, log_txn_append_peer(t, buf, (size_t)len, err, sizeof err));
+	}
+	T_EQ_INT(0, log_txn_streams(t, &all, &n));
+	T_EQ_U64(2, n);
+	T_EQ_U64(26, all[0].head_seq);
+	T_ASSERT(all[1].current && all[1].own);
+	T_EQ_U64(1, all[1].head_seq);
+	free(all);
+	T_EQ_INT(0, log_txn_commit(t));
+	log_store_close(s);
+}
+
+TEST(readonly_open_of_a_foreign_dir)
+{
+	log_store_opts ro = { .readonly = 1 };
+	log_store_opts rw = { .origin = "central-1", .durability = LOG_DURABLE_NONE };
+	char dir[600], path[700];
+	log_store *s = NULL;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = { 3, "key" }, v = { 3, "val" };
+
+	/* Empty and missing directories; nothing is left behind. */
+	T_EQ_INT(LOG_ENOTPARKLOG, log_store_open(t_tmpdir, &ro, &s));
+	snprintf(path, sizeof path, "%s/lock.mdb", t_tmpdir);
+	T_ASSERT(access(path, F_OK) != 0);
+	snprintf(dir, sizeof dir, "%s/missing", t_tmpdir);
+	T_EQ_INT(LOG_ENOTPARKLOG, log_store_open(dir, &ro, &s));
+	/* Another program's LMDB environment. */
+	snprintf(dir, sizeof dir, "%s/other", t_tmpdir);
+	T_EQ_INT(0, mkdir(dir, 0755));
+	T_EQ_INT(0, mdb_env_create(&env));
+	T_EQ_INT(0, mdb_env_open(env, dir, 0, 0644));
+	T_EQ_INT(0, mdb_txn_begin(env, NULL, 0, &txn));
+	T_EQ_INT(0, mdb_dbi_open(txn, NULL, 0, &dbi));
+	T_EQ_INT(0, mdb_put(txn, dbi, &k, &v, 0));
+	T_EQ_INT(0, mdb_txn_commit(txn));
+	mdb_env_close(env);
+	T_EQ_INT(LOG_ENOTPARKLOG, log_store_open(dir, &ro, &s));
+	T_EQ_INT(LOG_ENOTPARKLOG, log_store_open(dir, &rw, &s));
+	/* A real one opens read-only, and refuses writes. */
+	snprintf(dir, sizeof dir, "%s/real", t_tmpdir);
+	s = open_at(dir, "central-1", 0);
+	own_batch(s, 3, 0);
+	log_store_close(s);
+	T_EQ_INT(0, log_store_open(dir, &ro, &s));
+	{
+		log_txn *t;
+		log_store_stat st;
+
+		T_EQ_INT(LOG_EREADONLY, log_txn_begin(s, 1, &t));
+		T_EQ_INT(0, log_txn_begin(s, 0, &t));
+		T_EQ_INT(0, log_txn_stat(t, &st));
+		T_EQ_U64(3, st.events);
+		log_txn_abort(t);
+	}
+	log_store_close(s);
+}
+
+/* Flip one byte of a stored record behind the store's back. */
+static void corrupt(const char *dir, uint32_t no, uint64_t seq)
+{
+	uint8_t kb[12] = { 0 };
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = { 12, kb }, v;
+	char *copy;
+
+	for (int i = 0; i < 4; i++)
+		kb[i] = (uint8_t)(no >> (24 - 8 * i));
+	for (int i = 0; i < 8; i++)
+		kb[4 + i] = (uint8_t)(seq >> (56 - 8 * i));
+	T_EQ_INT(0, mdb_env_create(&env));
+	T_EQ_INT(0, mdb_env_set_maxdbs(env, 8));
+	T_EQ_INT(0, mdb_env_set_mapsize(env, (size_t)1 << 30));
+	T_EQ_INT(0, mdb_env_open(env, dir, 0, 0644));
+	T_EQ_INT(0, mdb_txn_begin(env, NULL, 0, &txn));
+	T_EQ_INT(0, mdb_dbi_open(txn, "log", 0, &dbi));
+	T_EQ_INT(0, mdb_get(txn, dbi, &k, &v));
+	copy = malloc(v.mv_size);
+	memcpy(copy, v.mv_data, v.mv_size);
+	copy[v.mv_size - 3] ^= 0x01;
+	v.mv_data = copy;
+	T_EQ_INT(0, mdb_put(txn, dbi, &k, &v, 0));
+	T_EQ_INT(0, mdb_txn_commit(txn));
+	mdb_env_close(env);
+	free(copy);
+}
+
+TEST(every_read_verifies_the_hash)
+{
+	log_store *s = open_new("central-1");
+	log_stream_info si;
+	log_event e;
+	log_iter *it;
+	log_txn *t;
+	log_rec r;
+	uint64_t d;
+	int rc;
+
+	own_batch(s, 10, 0);
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	own(t, "29A77777", T0 + 1000, 0, &e);
+	si = find(t, log_store_own_stream(s));
+	T_EQ_INT(0, log_txn_commit(t));
+	log_store_close(s);
+	corrupt(t_tmpdir, si.no, 5);
+	corrupt(t_tmpdir, si.no, 11);
+
+	s = open_new("central-1");
+	T_EQ_INT(0, log_txn_begin(s, 0, &t));
+	T_EQ_INT(0, log_txn_get_pos(t, si.no, 4, &r));
+	T_EQ_INT(LOG_ECORRUPT, log_txn_get_pos(t, si.no, 5, &r));
+	T_EQ_INT(LOG_ECORRUPT, log_txn_get_id(t, e.id, &r));
+	T_EQ_INT(LOG_ECORRUPT, log_txn_digest(t, si.no, 5, 7, &d));
+	T_EQ_INT(0, log_iter_range(t, si.no, 1, 0, &it));
+	while ((rc = log_iter_next(it, &r)) == 0)
+		;
+	T_EQ_INT(LOG_ECORRUPT, rc);
+	log_iter_free(it);
+	T_EQ_INT(0, log_iter_plate(t, "29A77777", &it));
+	T_EQ_INT(LOG_ECORRUPT, log_iter_next(it, &r));
+	log_iter_free(it);
+	log_txn_abort(t);
+	log_store_close(s);
+}
+
+TEST(map_grows_from_one_mib)
+{
+	log_store *s = open_at(t_tmpdir, "central-1", (size_t)1 << 20);
+	log_store_stat st;
+	log_stream_info si;
+	log_txn *t;
+
+	for (int b = 0; b < 200; b++)
+		own_batch(s, 100, b * 100);
+	T_EQ_INT(0, log_txn_begin(s, 0, &t));
+	T_EQ_INT(0, log_txn_stat(t, &st));
+	T_EQ_U64(20000, st.events);
+	T_ASSERT(st.map_size > ((uint64_t)1 << 20));
+	T_ASSERT(st.map_used <= st.map_size);
+	si = find(t, log_store_own_stream(s));
+	check_contiguous(t, si.no, 20000);
+	log_txn_abort(t);
+	log_store_close(s);
+}
+
+/* One transaction larger than the whole map: MAP_FULL, abort, the next
+ * begin grows, the retry fits. */
+TEST(map_full_then_grow)
+{
+	log_store *s = open_at(t_tmpdir, "central-1", (size_t)1 << 20);
+	log_txn *t;
+	char plate[16];
+	log_event e;
+	int rc = 0, k, tries = 0;
+
+	do {
+		T_EQ_INT(0, log_txn_begin(s, 1, &t));
+		for (k = 0; k < 5000 && rc == 0; k++) {
+			snprintf(plate, sizeof plate, "29A%05d", k);
+			body(&e, plate, LOG_EV_ENTRY_PENDING, k);
+			if ((rc = log_txn_next_ts(t, plate, T0, &e.ts)) == 0)
+				rc = log_txn_append_own(t, &e);
+		}
+		if (rc == 0)
+			rc = log_txn_commit(t);
+		else
+			log_txn_abort(t);
+		T_ASSERT(rc == 0 || rc == MDB_MAP_FULL);
+	} while (rc != 0 && (rc = 0, ++tries < 10));
+	T_ASSERT(tries > 0 && tries < 10);
+	log_store_close(s);
+}
+
+/* A read-only process whose map another process grew: MDB_MAP_RESIZED is
+ * handled inside log_txn_begin. */
+TEST(reader_survives_a_grow_by_another_process)
+{
+	log_store_opts ro = { .readonly = 1, .mapsize = (size_t)1 << 20 };
+	int ready[2], go[2], st;
+	char c = 0;
+	pid_t pid;
+	log_store *s = open_at(t_tmpdir, "central-1", (size_t)1 << 20);
+
+	own_batch(s, 10, 0);
+	log_store_close(s);
+	T_EQ_INT(0, pipe(ready));
+	T_EQ_INT(0, pipe(go));
+	if ((pid = fork()) == 0) {
+		log_store_stat sst;
+		log_txn *t;
+
+		if (log_store_open(t_tmpdir, &ro, &s) != 0)
+			_exit(2);
+		if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(3);
+		if (log_txn_begin(s, 0, &t) != 0 || log_txn_stat(t, &sst) != 0)
+			_exit(4);
+		_exit(sst.events == 5010 ? 0 : 5);
+	}
+	T_EQ_INT(1, read(ready[0], &c, 1));
+	s = open_at(t_tmpdir, "central-1", (size_t)1 << 20);
+	for (int b = 0; b < 50; b++)
+		own_batch(s, 100, 10 + b * 100);
+	log_store_close(s);
+	T_EQ_INT(1, write(go[1], &c, 1));
+	T_EQ_INT(pid, waitpid(pid, &st, 0));
+	T_ASSERT(WIFEXITED(st));
+	T_EQ_INT(0, WEXITSTATUS(st));
+}
+
+TEST(backup_is_a_compact_copy)
+{
+	log_store *s = open_new("central-1");
+	log_store_opts ro = { .readonly = 1 };
+	char dest[600];
+	log_store *b;
+	log_txn *t;
+	log_store_stat st;
+
+	own_batch(s, 50, 0);
+	snprintf(dest, sizeof dest, "%s/bk", t_tmpdir);
+	T_EQ_INT(0, log_store_backup(s, dest));
+	T_EQ_INT(EEXIST, log_store_backup(s, dest));
+	T_EQ_INT(0, log_store_open(dest, &ro, &b));
+	T_EQ_INT(0, log_txn_begin(b, 0, &t));
+	T_EQ_INT(0, log_txn_stat(t, &st));
+	T_EQ_U64(50, st.events);
+	log_txn_abort(t);
+	log_store_close(b);
+	log_store_close(s);
+}
+
+TEST(strerror_covers_everything)
+{
+	T_EQ_STR("fork: position or id held with other bytes", log_strerror(LOG_EFORK));
+	T_EQ_STR(log_event_strerror(LOG_EEVENT_VALUE), log_strerror(LOG_EEVENT_VALUE));
+	T_EQ_STR(mdb_strerror(MDB_MAP_FULL), log_strerror(MDB_MAP_FULL));
+	T_EQ_STR(strerror(ENOENT), log_strerror(ENOENT));
+	T_ASSERT(log_strerror(-12345) != NULL);
+}
+
+T_MAIN()
