@@ -56,7 +56,8 @@ static int log__keep_ranges(log_writer *w, log_txn *t)
 		w->rg = p;
 		w->caprg = n;
 	}
-	memcpy(w->rg, r, n * sizeof *r);
+	if (n > 0)	/* r may be NULL then */
+		memcpy(w->rg, r, n * sizeof *r);
 	w->nrg = n;
 	w->events = 0;
 	for (size_t i = 0; i < n; i++)

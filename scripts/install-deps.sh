@@ -1,16 +1,19 @@
 #!/bin/sh
-# Installs the Debian 12 packages that parklog's build, tests and benchmarks
-# need. Idempotent; run as root. Set PARKLOG_DEPS_MIN=1 for the build alone.
+# Installs the Debian 12 packages that parklog needs. Idempotent; run as root.
+#   (default)            build + test suite
+#   PARKLOG_DEPS_MIN=1   the build alone
+#   PARKLOG_DEPS_ALL=1   also benchmarks (wrk, hyperfine) and fuzzing (clang)
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 
 build="build-essential cmake pkg-config liblmdb-dev libmicrohttpd-dev
   libwebsockets-dev libcjson-dev libgpiod-dev libxxhash-dev"
-tests="lmdb-utils curl python3 python3-websockets iproute2 procps
-  clang libclang-rt-14-dev wrk hyperfine"
+tests="lmdb-utils curl python3 python3-websockets iproute2 procps"
+extra="wrk hyperfine clang libclang-rt-14-dev linux-perf"
 
 pkgs="$build"
 [ "${PARKLOG_DEPS_MIN:-0}" = 1 ] || pkgs="$pkgs $tests"
+[ "${PARKLOG_DEPS_ALL:-0}" = 1 ] && pkgs="$pkgs $extra"
 
 missing=""
 for p in $pkgs; do

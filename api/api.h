@@ -1,0 +1,119 @@
+/* api/api.h — the HTTP API of a central (libmicrohttpd).
+ *
+ * One opaque api_server serves the edge endpoints (writes, through the log
+ * writer's group commit) and the operator endpoints (reads, in short read
+ * transactions). Endpoints and JSON shapes: README.md, "HTTP API".
+ *
+ * Threads: MHD runs one internal polling thread (MHD_USE_POLL_INTERNAL_THREAD
+ * | MHD_ALLOW_SUSPEND_RESUME). A write request is validated there, its
+ * connection suspended, then handed to the writer as a log_job; the job
+ * decides and appends inside the batch's transaction, and after the commit
+ * resumes the connection, which then answers. "success" means durable.
+ *
+ * Ownership (lmdb.h style):
+ *   - The server borrows the store and the projections (api_server_create)
+ *     and the writer (api_server_start): they must outlive it; stop the
+ *     server before log_writer_stop.
+ *   - Everything pointed to by api_opts and api_policy is copied; the caller
+ *     may free it as soon as the call returns.
+ *   - The api opens API_DBS named databases of its own in the store; count
+ *     them in log_store_opts.extra_dbs. Create the server after proj_open
+ *     and before log_writer_start (no other transaction may be running).
+ *
+ * Lifecycle: log_store_open, proj_open, api_server_create,
+ * log_writer_start, api_server_start(srv, writer), ... (api_server_set_policy
+ * on SIGHUP) ..., api_server_stop, log_writer_stop, api_server_free.
+ */
+#ifndef PARKLOG_API_H
+#define PARKLOG_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cJSON.h>
+
+#include "log/store.h"
+#include "log/writer.h"
+#include "projections/proj.h"
+
+#define API_DBS		1	/* named databases the api opens (extra_dbs) */
+#define API_TOKEN_MAX	128
+#define API_HOST_MAX	255
+
+typedef struct api_server api_server;
+
+enum api_direction { API_DIR_NONE = 0, API_DIR_ENTRY, API_DIR_EXIT };
+
+/* A configured gate. */
+typedef struct api_edge {
+	char id[LOG_ORIGIN_MAX + 1];
+	enum api_direction direction;	/* NONE: EXIT if the plate is inside */
+	char vehicle[LOG_VEHICLE_MAX + 1]; /* default class; "" = per request */
+	char token[API_TOKEN_MAX + 1];	/* bearer token; "" = none needed */
+} api_edge;
+
+typedef struct api_capacity {
+	char vehicle[LOG_VEHICLE_MAX + 1];
+	uint64_t capacity;
+} api_capacity;
+
+/* What a reload (SIGHUP) may replace. With nedges == 0 any edge id is
+ * accepted without a token (parklogd allows that on loopback only). */
+typedef struct api_policy {
+	const api_edge *edges;
+	size_t nedges;
+	const char *operator_token;	/* NULL or "": operator API open */
+	const proj_tariff *tariff;	/* fees charged at exits */
+	const api_capacity *capacity;
+	size_t ncapacity;
+	unsigned idem_window_ms;	/* retried open window; 0: off */
+	unsigned camera_offline_s;	/* no heartbeat for this long: offline */
+} api_policy;
+
+/* Hooks for the peers module (the api never includes it). `obj` is the
+ * JSON object being answered, already holding the standalone values
+ * (standalone_mode true, no peers, the vector and state digest); a hook
+ * replaces or adds fields (cJSON_ReplaceItemInObjectCaseSensitive). Called
+ * on the HTTP thread: must not block. NULL: standalone. */
+typedef struct api_hooks {
+	void (*p2p_status)(void *ctx, cJSON *obj);	/* /api/p2p/status */
+	void (*p2p_sync_state)(void *ctx, cJSON *obj);	/* /api/p2p/sync-state */
+	void *ctx;
+} api_hooks;
+
+typedef struct api_opts {
+	char host[API_HOST_MAX + 1];	/* numeric address or name to bind */
+	int port;
+	size_t max_body;		/* bytes; larger bodies get 413 */
+	size_t max_header;		/* MHD per-connection memory (headers) */
+	unsigned max_conns;
+	unsigned conn_timeout_s;
+	log_store *store;		/* borrowed, writable, with an origin */
+	proj *proj;			/* borrowed */
+	api_policy policy;		/* copied */
+	api_hooks hooks;
+} api_opts;
+
+/* Errors (0 is success); others are errno, LMDB or log_ codes. */
+enum {
+	API_EBIND = -30600,	/* could not listen on host:port */
+	API_ECONF		/* invalid options */
+};
+const char *api_strerror(int err);
+
+int api_server_create(const api_opts *o, api_server **out);
+/* Listen and serve, submitting writes to `w` (borrowed). API_EBIND if the
+ * address is taken or not ours. */
+int api_server_start(api_server *srv, log_writer *w);
+/* Replace the policy (thread-safe). Requests in flight keep the one they
+ * started with. 0 or ENOMEM. */
+int api_server_set_policy(api_server *srv, const api_policy *pol);
+/* Stop accepting, answer every request in flight (waiting for the writer
+ * up to `wait_ms`), then stop MHD. The writer must still be running. */
+void api_server_stop(api_server *srv, unsigned wait_ms);
+void api_server_free(api_server *srv);
+
+/* The bound port (useful with port 0). */
+int api_server_port(const api_server *srv);
+
+#endif

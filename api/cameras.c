@@ -1,0 +1,231 @@
+/* api/cameras.c — the cameras/edges registry: heartbeats, last activity and
+ * each edge's last detection. In memory only: it is status, not history
+ * (a restart shows edges offline until they speak again). */
+#include "api/internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define API__CAMERAS_MAX	4096		/* unconfigured ids are bounded */
+#define API__DETECTION_TTL_MS	(5 * 60 * 1000)	/* detection → open */
+
+typedef struct api__camera {
+	char id[LOG_ORIGIN_MAX + 1];
+	char name[API_NAME_MAX + 1];
+	char vehicle[LOG_VEHICLE_MAX + 1];
+	char status[API_NAME_MAX + 1];
+	int64_t last_heartbeat, last_seen;	/* ms, -1 never */
+	int64_t events_sent, events_failed;
+	api_detection det;
+	int64_t det_ts;				/* -1: none */
+} api__camera;
+
+struct api__cameras {
+	pthread_mutex_t mu;
+	api__camera *v;
+	size_t n, cap;
+};
+
+int api__cameras_new(api__cameras **out)
+{
+	api__cameras *c = calloc(1, sizeof *c);
+
+	*out = c;
+	if (c == NULL)
+		return ENOMEM;
+	pthread_mutex_init(&c->mu, NULL);
+	return 0;
+}
+
+void api__cameras_free(api__cameras *c)
+{
+	if (c == NULL)
+		return;
+	pthread_mutex_destroy(&c->mu);
+	free(c->v);
+	free(c);
+}
+
+/* The entry of `id`, created if room; NULL otherwise. Under c->mu. */
+static api__camera *api__camera_get(api__cameras *c, const char *id)
+{
+	api__camera *cam, *v;
+
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->v[i].id, id) == 0)
+			return &c->v[i];
+	if (c->n == API__CAMERAS_MAX)
+		return NULL;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+
+		if ((v = realloc(c->v, cap * sizeof *v)) == NULL)
+			return NULL;
+		c->v = v;
+		c->cap = cap;
+	}
+	cam = &c->v[c->n++];
+	memset(cam, 0, sizeof *cam);
+	snprintf(cam->id, sizeof cam->id, "%s", id);
+	cam->last_heartbeat = cam->last_seen = cam->det_ts = -1;
+	cam->events_sent = cam->events_failed = -1;
+	return cam;
+}
+
+void api__cameras_heartbeat(api__cameras *c, const api_heartbeat *hb, int64_t now)
+{
+	api__camera *cam;
+
+	pthread_mutex_lock(&c->mu);
+	if ((cam = api__camera_get(c, hb->edge_id)) != NULL) {
+		if (hb->camera_name[0] != '\0')
+			memcpy(cam->name, hb->camera_name, sizeof cam->name);
+		if (hb->vehicle[0] != '\0')
+			memcpy(cam->vehicle, hb->vehicle, sizeof cam->vehicle);
+		memcpy(cam->status, hb->status, sizeof cam->status);
+		cam->events_sent = hb->events_sent;
+		cam->events_failed = hb->events_failed;
+		cam->last_heartbeat = cam->last_seen = now;
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
+void api__cameras_seen(api__cameras *c, const char *edge_id, int64_t now)
+{
+	api__camera *cam;
+
+	pthread_mutex_lock(&c->mu);
+	if ((cam = api__camera_get(c, edge_id)) != NULL)
+		cam->last_seen = now;
+	pthread_mutex_unlock(&c->mu);
+}
+
+void api__cameras_detect(api__cameras *c, const api_detection *d, int64_t now)
+{
+	api__camera *cam;
+
+	pthread_mutex_lock(&c->mu);
+	if ((cam = api__camera_get(c, d->edge_id)) != NULL) {
+		cam->det = *d;
+		cam->det_ts = now;
+		if (d->vehicle[0] != '\0')
+			memcpy(cam->vehicle, d->vehicle, sizeof cam->vehicle);
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
+int api__cameras_last_detection(api__cameras *c, const char *edge_id,
+    const char *plate, int64_t now, api_detection *out)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&c->mu);
+	for (size_t i = 0; i < c->n; i++) {
+		api__camera *cam = &c->v[i];
+
+		if (strcmp(cam->id, edge_id) != 0)
+			continue;
+		if (cam->det_ts >= 0 && now - cam->det_ts <= API__DETECTION_TTL_MS &&
+		    strcmp(cam->det.plate, plate) == 0) {
+			*out = cam->det;
+			rc = 0;
+		}
+		break;
+	}
+	pthread_mutex_unlock(&c->mu);
+	return rc;
+}
+
+static void api__add_count(cJSON *o, const char *key, int64_t v)
+{
+	if (v >= 0)
+		cJSON_AddNumberToObject(o, key, (double)v);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+static cJSON *api__camera_json(const api__camera *cam, const api_edge *e,
+    const api__policy *pol, int64_t now, int *online)
+{
+	int tz = pol->tariff.tz_offset_min;
+	cJSON *o = cJSON_CreateObject();
+
+	*online = cam != NULL && cam->last_seen >= 0 &&
+	    now - cam->last_seen <= (int64_t)pol->camera_offline_s * 1000;
+	if (o == NULL)
+		return NULL;
+	cJSON_AddStringToObject(o, "camera_id", cam ? cam->id : e->id);
+	cJSON_AddStringToObject(o, "camera_name", cam && cam->name[0] ? cam->name :
+	    cam ? cam->id : e->id);
+	cJSON_AddStringToObject(o, "camera_type", cam && cam->vehicle[0] ?
+	    cam->vehicle : e && e->vehicle[0] ? e->vehicle : "car");
+	cJSON_AddStringToObject(o, "direction", e == NULL ||
+	    e->direction == API_DIR_NONE ? "ANY" :
+	    e->direction == API_DIR_ENTRY ? "ENTRY" : "EXIT");
+	cJSON_AddBoolToObject(o, "configured", e != NULL);
+	cJSON_AddStringToObject(o, "status", *online ? "online" : "offline");
+	cJSON_AddStringToObject(o, "reported_status", cam ? cam->status : "");
+	api__add_time(o, "last_heartbeat", cam ? cam->last_heartbeat : -1, tz);
+	api__add_time(o, "last_seen", cam ? cam->last_seen : -1, tz);
+	api__add_count(o, "events_sent", cam ? cam->events_sent : -1);
+	api__add_count(o, "events_failed", cam ? cam->events_failed : -1);
+	return o;
+}
+
+static const api_edge *api__edge_of(const api__policy *pol, const char *id)
+{
+	for (size_t i = 0; i < pol->nedges; i++)
+		if (strcmp(pol->edges[i].id, id) == 0)
+			return &pol->edges[i];
+	return NULL;
+}
+
+/* Configured edges first (heard from or not), then the others heard. */
+static int api__cameras_list(api__cameras *c, const api__policy *pol, cJSON *arr,
+    int64_t now, int *online)
+{
+	int on, rc = 0;
+
+	pthread_mutex_lock(&c->mu);
+	for (size_t i = 0; i < pol->nedges && rc == 0; i++) {
+		const api__camera *cam = NULL;
+		cJSON *o;
+
+		for (size_t j = 0; j < c->n && cam == NULL; j++)
+			if (strcmp(c->v[j].id, pol->edges[i].id) == 0)
+				cam = &c->v[j];
+		o = api__camera_json(cam, &pol->edges[i], pol, now, &on);
+		rc = o != NULL && cJSON_AddItemToArray(arr, o) ? 0 : ENOMEM;
+		*online += on;
+	}
+	for (size_t j = 0; j < c->n && rc == 0; j++) {
+		cJSON *o;
+
+		if (api__edge_of(pol, c->v[j].id) != NULL)
+			continue;
+		o = api__camera_json(&c->v[j], NULL, pol, now, &on);
+		rc = o != NULL && cJSON_AddItemToArray(arr, o) ? 0 : ENOMEM;
+		*online += on;
+	}
+	pthread_mutex_unlock(&c->mu);
+	return rc;
+}
+
+enum MHD_Result api__h_cameras(api__req *r)
+{
+	cJSON *o = api__ok(), *arr = cJSON_CreateArray();
+	int online = 0;
+
+	if (o == NULL || arr == NULL ||
+	    api__cameras_list(r->srv->cams, r->pol, arr, api__now_ms(), &online) != 0) {
+		cJSON_Delete(o);
+		cJSON_Delete(arr);
+		return api__reply(r, 500, NULL);
+	}
+	cJSON_AddNumberToObject(o, "total", cJSON_GetArraySize(arr));
+	cJSON_AddNumberToObject(o, "online", online);
+	cJSON_AddItemToObject(o, "cameras", arr);
+	return api__reply(r, MHD_HTTP_OK, o);
+}

@@ -1,0 +1,210 @@
+/* api/internal.h — what the api's files share (api__ prefix). Not installed,
+ * not included outside api/ (tests excepted). */
+#ifndef PARKLOG_API_INTERNAL_H
+#define PARKLOG_API_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <microhttpd.h>
+
+#include "api/api.h"
+#include "api/parse.h"
+
+/* ---- policy: an immutable, reference-counted snapshot ----------------- */
+
+typedef struct api__policy {
+	atomic_int refs;
+	api_edge *edges;
+	size_t nedges;
+	char operator_token[API_TOKEN_MAX + 1];
+	proj_tariff tariff;
+	api_capacity *capacity;
+	size_t ncapacity;
+	unsigned idem_window_ms;
+	unsigned camera_offline_s;
+} api__policy;
+
+api__policy *api__policy_get(api_server *srv);
+void api__policy_put(api__policy *p);
+
+/* ---- routes ------------------------------------------------------------ */
+
+typedef struct api__req api__req;
+typedef enum MHD_Result (*api__handler)(api__req *r);
+
+enum { API__GET = 1, API__POST = 2 };
+enum api__auth_kind { API__AUTH_NONE = 0, API__AUTH_EDGE, API__AUTH_OPERATOR };
+
+typedef struct api__route {
+	const char *path;	/* exact; a prefix if it ends with '/' */
+	int method;
+	enum api__auth_kind auth;
+	api__handler fn;
+} api__route;
+
+extern const api__route api__routes[];
+extern const size_t api__nroutes;
+#define API__ROUTES_MAX 24		/* >= api__nroutes + 1 ("other") */
+
+/* ---- metrics ----------------------------------------------------------- */
+
+#define API__NSTATUS 12
+typedef struct api__metrics {
+	/* [route or api__nroutes for unknown][status slot] */
+	atomic_uint_fast64_t req[API__ROUTES_MAX][API__NSTATUS];
+	atomic_uint_fast64_t appends[4];	/* by log_ev_type */
+	atomic_uint_fast64_t replays;		/* idempotent answers */
+} api__metrics;
+
+void api__metrics_count(api_server *srv, int route, unsigned status);
+enum MHD_Result api__h_metrics(api__req *r);
+
+/* ---- cameras registry -------------------------------------------------- */
+
+typedef struct api__cameras api__cameras;
+int api__cameras_new(api__cameras **out);
+void api__cameras_free(api__cameras *c);
+void api__cameras_heartbeat(api__cameras *c, const api_heartbeat *hb, int64_t now);
+/* An edge was heard from (detection, open, ...). */
+void api__cameras_seen(api__cameras *c, const char *edge_id, int64_t now);
+/* Remember an edge's last detection; a barrier/open of the same plate at
+ * the same edge soon after takes its plate_view, class and confidence. */
+void api__cameras_detect(api__cameras *c, const api_detection *d, int64_t now);
+int api__cameras_last_detection(api__cameras *c, const char *edge_id,
+    const char *plate, int64_t now, api_detection *out);
+enum MHD_Result api__h_cameras(api__req *r);
+
+/* ---- write path -------------------------------------------------------- */
+
+enum api__wkind { API__W_OPEN = 1, API__W_CLOSE, API__W_EVENT1 };
+enum api__action { API__ACT_NONE = 0, API__ACT_ENTRY, API__ACT_EXIT,
+	API__ACT_CONFIRM };
+
+#define API__IDEM_KEY_MAX (2 + LOG_ORIGIN_MAX + 1 + API_IDEM_MAX)
+
+/* A write request: its input (filled by the handler) and result (filled
+ * in the writer thread). */
+typedef struct api__write {
+	enum api__wkind kind;
+	enum api_direction dir;		/* the gate's (or Phase 1's) direction */
+	char edge_id[LOG_ORIGIN_MAX + 1];
+	char plate[LOG_PLATE_MAX + 1];
+	char plate_view[LOG_VIEW_MAX + 1];	/* "" = from the session */
+	char vehicle[LOG_VEHICLE_MAX + 1];	/* "" = from the session/edge */
+	int conf_milli;
+	char idem[API__IDEM_KEY_MAX + 1];	/* api table key, "" = none */
+	int64_t now_ms;
+	/* result */
+	int status;			/* HTTP status of the answer */
+	char error[160];
+	enum api__action action;
+	int replayed;			/* the first answer again, nothing appended */
+	int appended;
+	char session[LOG_ID_MAX + 1];	/* the seed's event_id */
+	char event_id[LOG_ID_MAX + 1];	/* the event appended (or replayed) */
+	char out_view[LOG_VIEW_MAX + 1];
+	char out_vehicle[LOG_VEHICLE_MAX + 1];
+	char entry_edge[LOG_ORIGIN_MAX + 1];
+	int has_entry;
+	int64_t entry_ts, ts, duration_s, fee;
+} api__write;
+
+enum api__rstate { API__RS_NEW = 0, API__RS_WAIT, API__RS_DONE };
+
+struct api__req {
+	api_server *srv;
+	struct MHD_Connection *conn;
+	const char *url;		/* valid for the request's life (MHD's) */
+	int route;			/* index into api__routes, or nroutes */
+	enum api__rstate state;
+	unsigned pre_status;		/* decided before the body was read */
+	const char *pre_error;
+	char *body;
+	size_t len, cap;
+	int too_big;
+	int counted;			/* in srv->inflight */
+	api__policy *pol;
+	const api_edge *edge;		/* the configured edge (in pol), or NULL */
+	const void *rctx;		/* a read handler's parsed query */
+	log_job job;
+	api__write w;
+};
+
+struct api_server {
+	char host[API_HOST_MAX + 1];
+	int port;
+	size_t max_body, max_header;
+	unsigned max_conns, conn_timeout_s;
+	log_store *store;
+	log_writer *writer;
+	proj *proj;
+	api_hooks hooks;
+	const char *origin;
+	struct MHD_Daemon *mhd;
+	MDB_dbi idem_dbi;
+	pthread_mutex_t pol_mu;
+	api__policy *pol;
+	atomic_int stopping;
+	atomic_long inflight;
+	api__cameras *cams;
+	api__metrics m;
+	int64_t started_ms;
+	int abandoned;			/* stop gave up: MHD still runs */
+};
+
+/* Hand a validated write to the writer: suspend first, then submit. */
+enum MHD_Result api__submit(api__req *r);
+/* The answer to a write, once the writer is done with it (edge.c). */
+enum MHD_Result api__write_reply(api__req *r);
+/* The writer job (append.c). */
+int api__run(log_job *job, log_txn *txn);
+void api__done(log_job *job, int rc);
+/* Open the api's table in the store. */
+int api__idem_open(api_server *srv);
+
+/* ---- handlers ---------------------------------------------------------- */
+
+enum MHD_Result api__h_detection(api__req *r);
+enum MHD_Result api__h_open(api__req *r);
+enum MHD_Result api__h_close(api__req *r);
+enum MHD_Result api__h_event1(api__req *r);
+enum MHD_Result api__h_heartbeat(api__req *r);
+enum MHD_Result api__h_history(api__req *r);
+enum MHD_Result api__h_state(api__req *r);
+enum MHD_Result api__h_stats(api__req *r);
+enum MHD_Result api__h_vehicle(api__req *r);
+enum MHD_Result api__h_conflicts(api__req *r);
+enum MHD_Result api__h_p2p_status(api__req *r);
+enum MHD_Result api__h_sync_state(api__req *r);
+enum MHD_Result api__h_healthz(api__req *r);
+
+/* Edge auth after the body named the edge: 0, or the answer was queued. */
+int api__auth_edge(api__req *r, const char *edge_id, enum MHD_Result *res);
+
+/* ---- replies (reply.c) --------------------------------------------------- */
+
+/* Queue `o` (consumed) as the JSON answer with `status`. */
+enum MHD_Result api__reply(api__req *r, unsigned status, cJSON *o);
+enum MHD_Result api__reply_error(api__req *r, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Queue text (malloc'd, consumed) with a content type. */
+enum MHD_Result api__reply_text(api__req *r, unsigned status, char *text,
+    size_t len, const char *ctype);
+/* {"success":true} to add to. NULL on ENOMEM. */
+cJSON *api__ok(void);
+/* "2026-11-23T10:00:00+07:00" into buf[32]. */
+void api__iso(int64_t ms, int tz_min, char buf[32]);
+/* obj.key = ISO time and obj.key_ms = ms; null for ms < 0. */
+void api__add_time(cJSON *obj, const char *key, int64_t ms, int tz_min);
+/* "1h 05m" style, for the seed's duration fields. */
+void api__duration(int64_t s, char buf[32]);
+/* A session as a JSON history row (NULL on ENOMEM). */
+cJSON *api__session_json(const proj_session *s, int tz_min, int64_t now,
+    const proj_tariff *t);
+int64_t api__now_ms(void);
+/* 503 for "read transaction failed" style errors. */
+enum MHD_Result api__reply_store_error(api__req *r, int rc);
+
+#endif

@@ -1,0 +1,147 @@
+/* api/metrics.c — counters and the Prometheus text exposition (/metrics). */
+#include "api/internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static const unsigned api__statuses[API__NSTATUS - 1] = {
+	200, 400, 401, 403, 404, 405, 409, 413, 422, 500, 503
+};
+
+static size_t api__status_slot(unsigned status)
+{
+	for (size_t i = 0; i < API__NSTATUS - 1; i++)
+		if (api__statuses[i] == status)
+			return i;
+	return API__NSTATUS - 1;	/* "other" */
+}
+
+void api__metrics_count(api_server *srv, int route, unsigned status)
+{
+	size_t rt = route >= 0 && (size_t)route < api__nroutes ? (size_t)route :
+	    api__nroutes;
+
+	atomic_fetch_add_explicit(&srv->m.req[rt][api__status_slot(status)], 1,
+	    memory_order_relaxed);
+}
+
+static void api__m_requests(FILE *f, api_server *srv)
+{
+	fputs("# HELP parklog_http_requests_total HTTP requests answered, by "
+	    "route and status.\n# TYPE parklog_http_requests_total counter\n", f);
+	for (size_t rt = 0; rt <= api__nroutes; rt++) {
+		for (size_t s = 0; s < API__NSTATUS; s++) {
+			uint64_t n = atomic_load(&srv->m.req[rt][s]);
+			char st[8];
+
+			if (n == 0)
+				continue;
+			if (s < API__NSTATUS - 1)
+				snprintf(st, sizeof st, "%u", api__statuses[s]);
+			else
+				snprintf(st, sizeof st, "other");
+			fprintf(f, "parklog_http_requests_total{route=\"%s\","
+			    "status=\"%s\"} %" PRIu64 "\n", rt < api__nroutes ?
+			    api__routes[rt].path : "other", st, n);
+		}
+	}
+	fprintf(f, "# HELP parklog_http_inflight Write requests waiting for "
+	    "their commit or answer.\n# TYPE parklog_http_inflight gauge\n"
+	    "parklog_http_inflight %ld\n", (long)atomic_load(&srv->inflight));
+}
+
+static void api__m_appends(FILE *f, api_server *srv)
+{
+	static const char *names[] = { "", "ENTRY_PENDING", "ENTRY_CONFIRMED", "EXIT" };
+
+	fputs("# HELP parklog_appends_total Events appended by this API, by "
+	    "type.\n# TYPE parklog_appends_total counter\n", f);
+	for (int t = 1; t <= 3; t++)
+		fprintf(f, "parklog_appends_total{type=\"%s\"} %" PRIu64 "\n",
+		    names[t], (uint64_t)atomic_load(&srv->m.appends[t]));
+	fprintf(f, "# HELP parklog_idempotent_replays_total Retried writes "
+	    "answered with the first answer.\n# TYPE "
+	    "parklog_idempotent_replays_total counter\n"
+	    "parklog_idempotent_replays_total %" PRIu64 "\n",
+	    (uint64_t)atomic_load(&srv->m.replays));
+}
+
+static void api__m_writer(FILE *f, api_server *srv)
+{
+	static const char *le[8] = { "1", "4", "16", "64", "256", "1024", "4096", "+Inf" };
+	log_writer_stats ws;
+	uint64_t cum = 0;
+
+	log_writer_get_stats(srv->writer, &ws);
+	fprintf(f, "# TYPE parklog_writer_commits_total counter\n"
+	    "parklog_writer_commits_total %" PRIu64 "\n"
+	    "# TYPE parklog_writer_failed_commits_total counter\n"
+	    "parklog_writer_failed_commits_total %" PRIu64 "\n"
+	    "# TYPE parklog_writer_events_total counter\n"
+	    "parklog_writer_events_total %" PRIu64 "\n",
+	    ws.commits, ws.failed_commits, ws.events);
+	fputs("# HELP parklog_writer_batch_jobs Jobs per group commit.\n"
+	    "# TYPE parklog_writer_batch_jobs histogram\n", f);
+	for (int i = 0; i < 8; i++) {
+		cum += ws.batch_hist[i];
+		fprintf(f, "parklog_writer_batch_jobs_bucket{le=\"%s\"} %" PRIu64 "\n",
+		    le[i], cum);
+	}
+	fprintf(f, "parklog_writer_batch_jobs_sum %" PRIu64 "\n"
+	    "parklog_writer_batch_jobs_count %" PRIu64 "\n", ws.jobs, ws.commits);
+	fprintf(f, "# HELP parklog_writer_commit_seconds Time in commits (fsync).\n"
+	    "# TYPE parklog_writer_commit_seconds summary\n"
+	    "parklog_writer_commit_seconds_sum %.6f\n"
+	    "parklog_writer_commit_seconds_count %" PRIu64 "\n"
+	    "# TYPE parklog_writer_commit_seconds_max gauge\n"
+	    "parklog_writer_commit_seconds_max %.6f\n",
+	    (double)ws.commit_ns_total / 1e9, ws.commits,
+	    (double)ws.commit_ns_max / 1e9);
+}
+
+static int api__m_log(FILE *f, api_server *srv)
+{
+	log_store_stat st;
+	log_txn *t;
+	int rc;
+
+	if ((rc = log_txn_begin(srv->store, 0, &t)) != 0)
+		return rc;
+	rc = log_txn_stat(t, &st);
+	log_txn_abort(t);
+	if (rc != 0)
+		return rc;
+	fprintf(f, "# HELP parklog_log_events Events held in the log.\n"
+	    "# TYPE parklog_log_events gauge\nparklog_log_events %" PRIu64 "\n"
+	    "# TYPE parklog_log_streams gauge\nparklog_log_streams %" PRIu64 "\n"
+	    "# TYPE parklog_log_plates gauge\nparklog_log_plates %" PRIu64 "\n"
+	    "# HELP parklog_log_map_used_bytes Bytes of the LMDB map in use.\n"
+	    "# TYPE parklog_log_map_used_bytes gauge\n"
+	    "parklog_log_map_used_bytes %" PRIu64 "\n"
+	    "# TYPE parklog_log_map_size_bytes gauge\n"
+	    "parklog_log_map_size_bytes %" PRIu64 "\n",
+	    st.events, st.streams, st.plates, st.map_used, st.map_size);
+	return 0;
+}
+
+enum MHD_Result api__h_metrics(api__req *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int rc;
+
+	if (f == NULL)
+		return api__reply(r, 500, NULL);
+	api__m_requests(f, r->srv);
+	api__m_appends(f, r->srv);
+	api__m_writer(f, r->srv);
+	rc = api__m_log(f, r->srv);
+	if (fclose(f) != 0 || rc != 0) {
+		free(buf);
+		return rc ? api__reply_store_error(r, rc) : api__reply(r, 500, NULL);
+	}
+	return api__reply_text(r, MHD_HTTP_OK, buf, len,
+	    "text/plain; version=0.0.4; charset=utf-8");
+}

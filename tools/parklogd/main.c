@@ -1,0 +1,394 @@
+/* parklogd — the central: the composition root.
+ *
+ *	parklogd [-dnqv] [-f file] [--id ID] [--data DIR] [--http ADDR:PORT]
+ *	    [--p2p ADDR:PORT] [--durability full|meta|none]
+ *
+ * It always runs in the foreground with messages on stderr (a service
+ * manager supervises it); -d is accepted for OpenBSD habit and means
+ * "debug messages", like -v. -q keeps warnings only. -n checks the
+ * configuration and exits.
+ *
+ * Startup order: configuration (default < file < flags, then checks;
+ * nothing starts on an error), log store, projections (hooked into the
+ * store's transactions), the api's table, the writer, then HTTP. Signals
+ * are blocked in every thread and taken synchronously with sigwait() here,
+ * so no handler runs: SIGTERM/SIGINT drain and exit 0, SIGHUP reloads
+ * edges, tokens and tariff.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <pthread.h>
+
+#include "api/api.h"
+#include "log/store.h"
+#include "log/writer.h"
+#include "msg/msg.h"
+#include "projections/proj.h"
+#include "tools/parklogd/conf.h"
+
+/* Flags, kept to re-apply over the file on SIGHUP. */
+typedef struct flags {
+	const char *file;
+	const char *id, *data, *http, *p2p, *durability;
+	int check;
+	int level;		/* -1: from the configuration */
+} flags;
+
+/* The running node. */
+typedef struct node {
+	conf *cf;
+	log_store *store;
+	proj *proj;
+	log_writer *writer;
+	api_server *api;
+	api_edge *edges;	/* the policy's edges, kept for the api's copy */
+} node;
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: parklogd [-dnqv] [-f file] [--id ID] [--data DIR]"
+	    " [--http ADDR:PORT]\n                [--p2p ADDR:PORT]"
+	    " [--durability full|meta|none]\n");
+	exit(1);
+}
+
+static void parse_flags(int argc, char **argv, flags *fl)
+{
+	static const struct option longopts[] = {
+		{ "id", required_argument, NULL, 'I' },
+		{ "data", required_argument, NULL, 'D' },
+		{ "http", required_argument, NULL, 'H' },
+		{ "p2p", required_argument, NULL, 'P' },
+		{ "durability", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	memset(fl, 0, sizeof *fl);
+	fl->level = -1;
+	while ((ch = getopt_long(argc, argv, "df:hnqv", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': case 'v': fl->level = MSG_DEBUG; break;
+		case 'q': fl->level = MSG_QUIET; break;
+		case 'f': fl->file = optarg; break;
+		case 'n': fl->check = 1; break;
+		case 'I': fl->id = optarg; break;
+		case 'D': fl->data = optarg; break;
+		case 'H': fl->http = optarg; break;
+		case 'P': fl->p2p = optarg; break;
+		case 'S': fl->durability = optarg; break;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+}
+
+static int durability_parse(const char *s, enum log_durability *d)
+{
+	if (strcmp(s, "full") == 0)
+		*d = LOG_DURABLE_FULL;
+	else if (strcmp(s, "meta") == 0)
+		*d = LOG_DURABLE_META;
+	else if (strcmp(s, "none") == 0)
+		*d = LOG_DURABLE_NONE;
+	else
+		return -1;
+	return 0;
+}
+
+/* Flags over the configuration; errors "--flag: message". */
+static int apply_flags(conf *c, const flags *fl, char *err, size_t errlen)
+{
+	if (fl->id != NULL) {
+		if (strlen(fl->id) == 0 || strlen(fl->id) > LOG_ORIGIN_MAX ||
+		    strspn(fl->id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789.-") != strlen(fl->id))
+			return snprintf(err, errlen, "--id: need 1..%d characters of "
+			    "A-Z a-z 0-9 . -", LOG_ORIGIN_MAX), -1;
+		snprintf(c->id, sizeof c->id, "%s", fl->id);
+	}
+	if (fl->data != NULL) {
+		if (strlen(fl->data) == 0 || strlen(fl->data) >= sizeof c->data_dir)
+			return snprintf(err, errlen, "--data: empty or too long"), -1;
+		snprintf(c->data_dir, sizeof c->data_dir, "%s", fl->data);
+	}
+	if (fl->http != NULL && conf_parse_addr(fl->http, &c->http) != 0)
+		return snprintf(err, errlen, "--http: expected ADDR:PORT"), -1;
+	if (fl->p2p != NULL && conf_parse_addr(fl->p2p, &c->p2p) != 0)
+		return snprintf(err, errlen, "--p2p: expected ADDR:PORT"), -1;
+	if (fl->durability != NULL && durability_parse(fl->durability, &c->durability) != 0)
+		return snprintf(err, errlen, "--durability: expected full, meta "
+		    "or none"), -1;
+	return 0;
+}
+
+/* Beyond loopback every edge needs a token (and there must be edges). */
+static int check_exposure(const conf *c, const char *where, char *err, size_t errlen)
+{
+	if (conf_is_loopback(c->http.host))
+		return 0;
+	if (c->nedges == 0)
+		return snprintf(err, errlen, "%s: http: listening on %s beyond "
+		    "loopback with no edges (and so no tokens) configured; "
+		    "configure edges with tokens or listen on 127.0.0.1",
+		    where, c->http.host), -1;
+	for (size_t i = 0; i < c->nedges; i++)
+		if (c->edges[i].token[0] == '\0')
+			return snprintf(err, errlen, "%s: edges.%s.token: required "
+			    "when listening on %s beyond loopback", where,
+			    c->edges[i].id, c->http.host), -1;
+	return 0;
+}
+
+/* default < file < flags, then validation. 0 or -1 with the message. */
+static int load_conf(conf *c, const flags *fl, char *err, size_t errlen)
+{
+	const char *where = fl->file ? fl->file : "(default)";
+	char why[400];
+
+	conf_default(c);
+	if (fl->file != NULL && conf_load_file(c, fl->file, err, errlen) != 0)
+		return -1;
+	if (apply_flags(c, fl, err, errlen) != 0)
+		return -1;
+	if (conf_validate(c, why, sizeof why) != 0)
+		return snprintf(err, errlen, "%s: %s", where, why), -1;
+	return check_exposure(c, where, err, errlen);
+}
+
+/* The api's policy from a configuration; release with policy_free once
+ * the api has copied it. */
+static int make_policy(const conf *c, api_policy *pol)
+{
+	api_edge *e = calloc(c->nedges + 1, sizeof *e);
+	api_capacity *cap = calloc(c->ncapacity + 1, sizeof *cap);
+
+	memset(pol, 0, sizeof *pol);
+	if (e == NULL || cap == NULL) {
+		free(e);
+		free(cap);
+		return ENOMEM;
+	}
+	for (size_t i = 0; i < c->nedges; i++) {
+		snprintf(e[i].id, sizeof e[i].id, "%s", c->edges[i].id);
+		e[i].direction = c->edges[i].direction == CONF_DIR_ENTRY ? API_DIR_ENTRY :
+		    c->edges[i].direction == CONF_DIR_EXIT ? API_DIR_EXIT : API_DIR_NONE;
+		snprintf(e[i].vehicle, sizeof e[i].vehicle, "%s", c->edges[i].vehicle);
+		snprintf(e[i].token, sizeof e[i].token, "%s", c->edges[i].token);
+	}
+	for (size_t i = 0; i < c->ncapacity; i++) {
+		snprintf(cap[i].vehicle, sizeof cap[i].vehicle, "%s", c->capacity[i].vehicle);
+		cap[i].capacity = c->capacity[i].capacity;
+	}
+	pol->edges = e;
+	pol->nedges = c->nedges;
+	pol->operator_token = c->operator_token;
+	pol->tariff = &c->tariff;
+	pol->capacity = cap;
+	pol->ncapacity = c->ncapacity;
+	pol->idem_window_ms = c->idem_window_ms;
+	pol->camera_offline_s = c->camera_offline_s;
+	return 0;
+}
+
+static void policy_free(api_policy *pol)
+{
+	free((void *)pol->edges);
+	free((void *)pol->capacity);
+}
+
+static int make_dir(const char *dir)
+{
+	char path[sizeof ((conf *)0)->data_dir];
+
+	snprintf(path, sizeof path, "%s", dir);
+	for (char *p = path + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0750) != 0 && errno != EEXIST)
+			return errno;
+		*p = '/';
+	}
+	return mkdir(path, 0750) != 0 && errno != EEXIST ? errno : 0;
+}
+
+/* Store, projections, api table, writer, HTTP. Messages say what failed. */
+static int node_start(node *n)
+{
+	const conf *c = n->cf;
+	log_store_opts so = { .origin = c->id, .durability = c->durability,
+	    .extra_dbs = PROJ_DBS + API_DBS };
+	api_opts ao = { .port = c->http.port, .max_body = c->max_body,
+	    .max_conns = c->max_conns, .conn_timeout_s = c->conn_timeout_s };
+	int rc;
+
+	if ((rc = make_dir(c->data_dir)) != 0)
+		return msg_warnx("%s: %s", c->data_dir, strerror(rc)), rc;
+	if ((rc = log_store_open(c->data_dir, &so, &n->store)) != 0)
+		return msg_warnx("%s: %s", c->data_dir, log_strerror(rc)), rc;
+	if ((rc = proj_open(n->store, &c->tariff, &n->proj)) != 0)
+		return msg_warnx("%s: projections: %s", c->data_dir,
+		    proj_strerror(rc)), rc;
+	proj_attach(n->proj);
+	snprintf(ao.host, sizeof ao.host, "%s", c->http.host);
+	ao.store = n->store;
+	ao.proj = n->proj;
+	if ((rc = make_policy(c, &ao.policy)) != 0)
+		return rc;
+	rc = api_server_create(&ao, &n->api);
+	policy_free(&ao.policy);
+	if (rc != 0)
+		return msg_warnx("http: %s", api_strerror(rc)), rc;
+	if ((rc = log_writer_start(n->store, NULL, &n->writer)) != 0)
+		return msg_warnx("log writer: %s", log_strerror(rc)), rc;
+	if ((rc = api_server_start(n->api, n->writer)) != 0)
+		return msg_warnx("http: %s:%d: %s", c->http.host, c->http.port,
+		    api_strerror(rc)), rc;
+	return 0;
+}
+
+/* Reverse order; the api answers what is in flight before the writer
+ * drains and stops. */
+static void node_stop(node *n)
+{
+	if (n->api != NULL)
+		api_server_stop(n->api, 30000);
+	if (n->writer != NULL)
+		log_writer_stop(n->writer);
+	api_server_free(n->api);
+	proj_close(n->proj);
+	if (n->store != NULL)
+		log_store_close(n->store);
+}
+
+static void announce(const node *n, const flags *fl)
+{
+	const conf *c = n->cf;
+	static const char *dur[] = { "full", "meta", "none" };
+
+	msg_info("%s: listening on http://%s%s%s:%d (data %s, durability %s%s%s)",
+	    c->id, strchr(c->http.host, ':') ? "[" : "", c->http.host,
+	    strchr(c->http.host, ':') ? "]" : "", api_server_port(n->api),
+	    c->data_dir, dur[c->durability], fl->file ? ", config " : "",
+	    fl->file ? fl->file : "");
+	msg_info("standalone mode: no peers started (own stream %s)",
+	    log_store_own_stream(n->store));
+	if (c->nedges == 0)
+		msg_info("no edges configured: any edge id is accepted without a "
+		    "token (loopback only)");
+	if (c->operator_token[0] == '\0')
+		msg_info("no operator token: the operator API is open to whoever "
+		    "reaches %s", c->http.host);
+}
+
+/* SIGHUP: edges, tokens, tariff and limits of the api from the file; the
+ * rest needs a restart. An invalid file changes nothing. */
+static void reload(node *n, const flags *fl)
+{
+	conf *nc = calloc(1, sizeof *nc);
+	api_policy pol;
+	char err[512];
+
+	if (nc == NULL) {
+		msg_warnx("reload: out of memory; keeping the old configuration");
+		return;
+	}
+	if (load_conf(nc, fl, err, sizeof err) != 0) {
+		msg_warnx("reload: %s; keeping the old configuration", err);
+		goto out;
+	}
+	if (strcmp(nc->id, n->cf->id) != 0 || strcmp(nc->data_dir, n->cf->data_dir) != 0 ||
+	    strcmp(nc->http.host, n->cf->http.host) != 0 || nc->http.port != n->cf->http.port)
+		msg_warnx("reload: id, data and http changes take effect at restart");
+	if (proj_tariff_hash(&nc->tariff) != proj_tariff_hash(&n->cf->tariff))
+		msg_info("reload: tariff \"%s\" now charges exits; the projections' "
+		    "fee_tariff column follows at the next restart", nc->tariff.name);
+	if (make_policy(nc, &pol) != 0 || api_server_set_policy(n->api, &pol) != 0) {
+		msg_warnx("reload: out of memory; keeping the old configuration");
+		policy_free(&pol);
+		goto out;
+	}
+	policy_free(&pol);
+	msg_info("reload: %zu edges, operator token %s, tariff \"%s\"",
+	    nc->nedges, nc->operator_token[0] ? "set" : "none", nc->tariff.name);
+	memcpy(n->cf->edges, nc->edges, sizeof nc->edges);
+	n->cf->nedges = nc->nedges;
+	memcpy(n->cf->operator_token, nc->operator_token, sizeof nc->operator_token);
+	n->cf->tariff = nc->tariff;
+out:
+	free(nc);
+}
+
+/* Wait for signals; returns when asked to stop. */
+static void serve(node *n, const flags *fl, const sigset_t *set)
+{
+	int sig;
+
+	for (;;) {
+		if (sigwait(set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			if (fl->file == NULL)
+				msg_info("reload: no configuration file (embedded "
+				    "default); nothing to reload");
+			else
+				reload(n, fl);
+			continue;
+		}
+		msg_info("%s: stopping: answering requests in flight, draining "
+		    "the log writer", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		return;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	node n = { 0 };
+	flags fl;
+	sigset_t set;
+	char err[512];
+	int rc;
+
+	parse_flags(argc, argv, &fl);
+	msg_init("parklogd", fl.level >= 0 ? fl.level : MSG_INFO);
+	if ((n.cf = calloc(1, sizeof *n.cf)) == NULL)
+		msg_fatalx("out of memory");
+	if (load_conf(n.cf, &fl, err, sizeof err) != 0) {
+		fprintf(stderr, "parklogd: %s\n", err);
+		free(n.cf);
+		return 1;
+	}
+	if (fl.check) {
+		printf("%s: configuration OK\n", fl.file ? fl.file : "(default)");
+		free(n.cf);
+		return 0;
+	}
+	if (fl.level < 0)
+		msg_init("parklogd", n.cf->verbose);
+	/* Before any thread exists, so that every thread inherits the mask. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((rc = node_start(&n)) != 0) {
+		node_stop(&n);
+		free(n.cf);
+		return 1;
+	}
+	announce(&n, &fl);
+	serve(&n, &fl, &set);
+	node_stop(&n);
+	msg_info("stopped");
+	free(n.cf);
+	return 0;
+}
