@@ -1405,6 +1405,42 @@ static int log__plate_rec(log_iter *it, const MDB_val *v, log_rec *out)
 	return rc == LOG_NOTFOUND ? LOG_ECORRUPT : rc;
 }
 
+/* The event id at the end of a plates dup (after the fold key). */
+static int log__plate_id(const MDB_val *v, char id[LOG_ID_MAX + 1])
+{
+	const char *p = v->mv_data;
+	size_t on, in;
+
+	if (v->mv_size < 8 + 1 + 16 + 1)
+		return LOG_ECORRUPT;
+	on = strnlen(p + 8, v->mv_size - 8);
+	if (25 + on >= v->mv_size || v->mv_size - 25 - on > LOG_ID_MAX)
+		return LOG_ECORRUPT;
+	in = v->mv_size - 25 - on;
+	memcpy(id, p + 25 + on, in);
+	id[in] = '\0';
+	return 0;
+}
+
+int log_txn_plate_last(log_txn *t, const char *plate, char id[LOG_ID_MAX + 1])
+{
+	MDB_val k = { strlen(plate), (void *)plate }, v;
+	MDB_cursor *c;
+	int rc;
+
+	if (k.mv_size == 0 || k.mv_size > LOG_PLATE_MAX)
+		return EINVAL;
+	if ((rc = mdb_cursor_open(t->txn, t->s->plates, &c)) != 0)
+		return rc;
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
+	if (rc == 0)
+		rc = mdb_cursor_get(c, &k, &v, MDB_LAST_DUP);
+	if (rc == 0)
+		rc = log__plate_id(&v, id);
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? LOG_NOTFOUND : rc;
+}
+
 static int log__iter_step(log_iter *it, MDB_val *k, MDB_val *v)
 {
 	uint8_t kb[LOG__KEY];

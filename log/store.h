@@ -200,6 +200,11 @@ int log_txn_stream_find(log_txn *t, const char *name, log_stream_info *out);
  * 0, or LOG_END after the last. */
 int log_txn_next_plate(log_txn *t, const char *after, char plate[LOG_PLATE_MAX + 1]);
 
+/* The id of the plate's last event in fold order (appends of this
+ * transaction included): 0, or LOG_NOTFOUND if the plate has none. Lets the
+ * projections tell an event that extends a plate's history from a late one. */
+int log_txn_plate_last(log_txn *t, const char *plate, char id[LOG_ID_MAX + 1]);
+
 /* Digest of (a, b] in a stream: P(b) − P(a), with P(0) = 0; b <= head. */
 int log_txn_digest(log_txn *t, uint32_t stream_no, uint64_t a, uint64_t b,
     uint64_t *out);

@@ -3,8 +3,10 @@
  * The rules are in fold.h. Invariant the fold relies on: every open row
  * belongs to one group, the open primary plus its DOUBLE_ENTRY conflicts,
  * and they all sit at or after the primary's index (a conflict is opened only
- * while its primary is open, and they close together). No I/O; the only
- * allocation is the output array.
+ * while its primary is open, and they close together). That is also why a
+ * resumed fold needs only the open rows: a closed row never changes again,
+ * and all a later event asks of it is whether its id was opened (known()).
+ * No I/O; the only allocation is the rows array.
  */
 #include "projections/fold.h"
 
@@ -14,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PROJ__NONE ((size_t)-1)
+#define PROJ__NONE PROJ_FOLD_NEW	/* no row: f->open when none is open */
 
 /* ---- fold order ------------------------------------------------------- */
 
@@ -57,14 +59,6 @@ void proj_fold_sort(log_event *evs, size_t n)
 
 /* ---- the fold ----------------------------------------------------------- */
 
-typedef struct proj__fold {
-	const proj_tariff *t;
-	proj_session *rows;	/* capacity: one row per event at most */
-	size_t n;
-	size_t open;		/* index of the open primary, or PROJ__NONE */
-	size_t anomalies;
-} proj__fold;
-
 /* Copy a NUL-terminated string; the row is zeroed first, so the bytes
  * after the NUL stay zero (rows are stored as binary, byte-stable). */
 static void proj__cpy(char *dst, size_t cap, const char *src)
@@ -77,7 +71,24 @@ static void proj__cpy(char *dst, size_t cap, const char *src)
 
 #define PROJ__CPY(dst, src) proj__cpy((dst), sizeof (dst), (src))
 
-static proj_session *proj__new_row(proj__fold *f, const log_event *ev)
+/* Room for k more rows (each step adds one at most). */
+static int proj__reserve(proj_fold *f, size_t k)
+{
+	size_t cap = f->cap ? f->cap : 4;
+	proj_session *nr;
+
+	if (f->n + k <= f->cap)
+		return 0;
+	while (cap < f->n + k)
+		cap *= 2;
+	if ((nr = realloc(f->rows, cap * sizeof *nr)) == NULL)
+		return ENOMEM;
+	f->rows = nr;
+	f->cap = cap;
+	return 0;
+}
+
+static proj_session *proj__new_row(proj_fold *f, const log_event *ev)
 {
 	proj_session *s = &f->rows[f->n++];
 
@@ -91,9 +102,10 @@ static proj_session *proj__new_row(proj__fold *f, const log_event *ev)
 	return s;
 }
 
-/* The row opened by the ENTRY_PENDING `id`, or PROJ__NONE. Searched from
- * the newest: the session an event names is almost always a recent one. */
-static size_t proj__find(const proj__fold *f, const char *id)
+/* The row opened by the ENTRY_PENDING `id` among those held, or PROJ__NONE.
+ * Searched from the newest: the session an event names is almost always a
+ * recent one. */
+static size_t proj__find(const proj_fold *f, const char *id)
 {
 	size_t i;
 
@@ -105,7 +117,7 @@ static size_t proj__find(const proj__fold *f, const char *id)
 	return PROJ__NONE;
 }
 
-static void proj__entry(proj__fold *f, const log_event *ev)
+static void proj__entry(proj_fold *f, const log_event *ev)
 {
 	size_t idx = f->n;
 	proj_session *s = proj__new_row(f, ev);
@@ -121,11 +133,12 @@ static void proj__entry(proj__fold *f, const log_event *ev)
 	s->flags |= PROJ_S_DOUBLE_ENTRY;
 }
 
-static void proj__confirm(proj__fold *f, const log_event *ev)
+static void proj__confirm(proj_fold *f, const log_event *ev)
 {
 	size_t i = proj__find(f, ev->session);
 	proj_session *s;
 
+	/* Not held: unknown, or closed (every open row is held). */
 	if (i == PROJ__NONE || (f->rows[i].flags & PROJ_S_CLOSED)) {
 		f->anomalies++;
 		return;
@@ -147,7 +160,7 @@ static void proj__set_exit(proj_session *s, const log_event *ev)
 }
 
 /* What the tariff asks for the primary's stay; -1 if it cannot say. */
-static int64_t proj__tariff(const proj__fold *f, const proj_session *s, int64_t exit_ts)
+static int64_t proj__tariff(const proj_fold *f, const proj_session *s, int64_t exit_ts)
 {
 	int64_t fee;
 
@@ -159,7 +172,7 @@ static int64_t proj__tariff(const proj__fold *f, const proj_session *s, int64_t 
 
 /* Close the open group: the primary carries the fee, conflicts only the
  * exit (so revenue and fee differences are counted once). */
-static void proj__close_group(proj__fold *f, const log_event *ev, unsigned flag)
+static void proj__close_group(proj_fold *f, const log_event *ev, unsigned flag)
 {
 	proj_session *p = &f->rows[f->open];
 	size_t i;
@@ -178,7 +191,7 @@ static void proj__close_group(proj__fold *f, const log_event *ev, unsigned flag)
 
 /* A row of its own for an EXIT that closes nothing (ORPHAN_EXIT, DUP_EXIT):
  * the fee it records was charged, whatever the tariff says. */
-static void proj__exit_row(proj__fold *f, const log_event *ev, unsigned flag)
+static void proj__exit_row(proj_fold *f, const log_event *ev, unsigned flag)
 {
 	proj_session *s = proj__new_row(f, ev);
 
@@ -187,11 +200,16 @@ static void proj__exit_row(proj__fold *f, const log_event *ev, unsigned flag)
 	s->fee_charged = ev->fee;
 }
 
-static void proj__exit(proj__fold *f, const log_event *ev)
+static int proj__exit(proj_fold *f, const log_event *ev)
 {
 	size_t i = proj__find(f, ev->session);
+	int known = 0;
 
-	if (i != PROJ__NONE && (f->rows[i].flags & PROJ_S_CLOSED))
+	/* Not held but known: opened earlier and closed before the resume. */
+	if (i == PROJ__NONE && ev->session[0] != '\0' && f->known != NULL &&
+	    (known = f->known(f->ctx, ev->session)) != 0 && known != 1)
+		return known;
+	if (known || (i != PROJ__NONE && (f->rows[i].flags & PROJ_S_CLOSED)))
 		proj__exit_row(f, ev, PROJ_S_DUP_EXIT);
 	else if (i != PROJ__NONE)	/* open, so in the open group */
 		proj__close_group(f, ev, 0);
@@ -199,32 +217,121 @@ static void proj__exit(proj__fold *f, const log_event *ev)
 		proj__close_group(f, ev, PROJ_S_LINKED_EXIT);
 	else
 		proj__exit_row(f, ev, PROJ_S_ORPHAN_EXIT);
+	return 0;
 }
 
-static void proj__step(proj__fold *f, const log_event *ev)
+int proj_fold_step(proj_fold *f, const log_event *ev)
 {
+	int rc;
+
+	if (f->plate[0] == '\0')
+		PROJ__CPY(f->plate, ev->plate);
+	else if (strcmp(f->plate, ev->plate) != 0)
+		return EINVAL;
+	if ((rc = proj__reserve(f, 1)) != 0)
+		return rc;
 	switch (ev->type) {
 	case LOG_EV_ENTRY_PENDING:
 		proj__entry(f, ev);
-		break;
+		return 0;
 	case LOG_EV_ENTRY_CONFIRMED:
 		proj__confirm(f, ev);
-		break;
+		return 0;
 	case LOG_EV_EXIT:
-		proj__exit(f, ev);
-		break;
+		return proj__exit(f, ev);
 	default:		/* a type this fold does not know */
 		f->anomalies++;
-		break;
+		return 0;
 	}
+}
+
+/* Open rows as the fold leaves them: one open primary, open conflicts
+ * naming it, one plate. The primary's index in *prim. */
+static int proj__one_group(const proj_session *r, size_t n, size_t *prim)
+{
+	size_t i, np = 0;
+
+	for (i = 0; i < n; i++)
+		if (!(r[i].flags & PROJ_S_DOUBLE_ENTRY)) {
+			*prim = i;
+			np++;
+		}
+	if (n > 0 && np != 1)
+		return EINVAL;
+	for (i = 0; i < n; i++)
+		if ((r[i].flags & PROJ_S_CLOSED) || r[i].entry_ts < 0 ||
+		    strcmp(r[i].plate, r[*prim].plate) != 0 ||
+		    (i != *prim && strcmp(r[i].primary, r[*prim].id) != 0))
+			return EINVAL;
+	return 0;
+}
+
+int proj_fold_begin(proj_fold *f, const proj_tariff *t, const proj_session *open_rows,
+    size_t n, proj_fold_known_fn known, void *ctx)
+{
+	size_t prim = 0, k = 1;
+	int rc;
+
+	memset(f, 0, sizeof *f);
+	f->open = PROJ__NONE;
+	if ((n > 0 && open_rows == NULL) || proj__one_group(open_rows, n, &prim) != 0)
+		return EINVAL;
+	if ((rc = proj__reserve(f, n + 1)) != 0)
+		return rc;
+	f->t = t;
+	f->known = known;
+	f->ctx = ctx;
+	f->base = open_rows;
+	f->nbase = f->n = n;
+	f->prim = prim;
+	if (n == 0)
+		return 0;
+	/* The primary first: close_group finds its conflicts after it. */
+	f->rows[0] = open_rows[prim];
+	for (size_t i = 0; i < n; i++)
+		if (i != prim)
+			f->rows[k++] = open_rows[i];
+	f->open = 0;
+	PROJ__CPY(f->plate, open_rows[prim].plate);
+	return 0;
+}
+
+const proj_session *proj_fold_next(const proj_fold *f, size_t *i, size_t *replaces)
+{
+	for (; *i < f->nbase; (*i)++) {
+		/* rows[0] is base[prim]; the others keep their order */
+		size_t b = *i == 0 ? f->prim : *i - 1 < f->prim ? *i - 1 : *i;
+
+		if (memcmp(&f->rows[*i], &f->base[b], sizeof f->rows[*i]) != 0) {
+			*replaces = b;
+			return &f->rows[(*i)++];
+		}
+	}
+	if (*i >= f->n)
+		return NULL;
+	*replaces = PROJ_FOLD_NEW;
+	return &f->rows[(*i)++];
+}
+
+size_t proj_fold_anomalies(const proj_fold *f)
+{
+	return f->anomalies;
+}
+
+void proj_fold_end(proj_fold *f)
+{
+	free(f->rows);
+	f->rows = NULL;
+	f->n = f->cap = 0;
 }
 
 int proj_fold_plate_ex(const log_event *evs, size_t n, const proj_tariff *t,
     proj_session **out, size_t *nout, size_t *anomalies)
 {
-	proj__fold f = { t, NULL, 0, PROJ__NONE, 0 };
+	proj_fold f;
 	proj_session *shrunk;
 	size_t i;
+	int rc;
 
 	if (out == NULL || nout == NULL || (n > 0 && evs == NULL))
 		return EINVAL;
@@ -232,26 +339,27 @@ int proj_fold_plate_ex(const log_event *evs, size_t n, const proj_tariff *t,
 	*nout = 0;
 	if (anomalies != NULL)
 		*anomalies = 0;
-	for (i = 1; i < n; i++)
-		if (strcmp(evs[i].plate, evs[0].plate) != 0)
-			return EINVAL;
 	if (n == 0)
 		return 0;
-	if ((f.rows = malloc(n * sizeof *f.rows)) == NULL)
-		return ENOMEM;
+	/* No known(): from scratch, the rows held are every row there is. */
+	if ((rc = proj_fold_begin(&f, t, NULL, 0, NULL, NULL)) != 0 ||
+	    (rc = proj__reserve(&f, n)) != 0)
+		goto err;
 	for (i = 0; i < n; i++)
-		proj__step(&f, &evs[i]);
-	if (f.n == 0) {
-		free(f.rows);
-		f.rows = NULL;
-	} else if ((shrunk = realloc(f.rows, f.n * sizeof *f.rows)) != NULL) {
+		if ((rc = proj_fold_step(&f, &evs[i])) != 0)
+			goto err;
+	if (f.n == 0)
+		proj_fold_end(&f);
+	else if ((shrunk = realloc(f.rows, f.n * sizeof *f.rows)) != NULL)
 		f.rows = shrunk;	/* on failure the larger block is fine */
-	}
 	*out = f.rows;
 	*nout = f.n;
 	if (anomalies != NULL)
 		*anomalies = f.anomalies;
 	return 0;
+err:
+	proj_fold_end(&f);
+	return rc;
 }
 
 int proj_fold_plate(const log_event *evs, size_t n, const proj_tariff *t,
@@ -293,15 +401,22 @@ static void proj__put_str(proj__buf *b, const char *key, const char *v, size_t m
 	}
 	PROJ__LIT(b, "\"");
 	for (; c < end; c++) {
+		const unsigned char *run = c;
+
+		/* bytes that need no escape go out as one run */
+		while (c < end && *c >= 0x20 && *c != 0x7f && *c != '"' && *c != '\\')
+			c++;
+		if (c > run)
+			proj__put(b, (const char *)run, (size_t)(c - run));
+		if (c == end)
+			break;
 		if (*c == '"' || *c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)*c;
 			proj__put(b, esc, 2);
-		} else if (*c < 0x20 || *c == 0x7f) {
+		} else {
 			snprintf(esc, sizeof esc, "\\u%04x", *c);
 			proj__put(b, esc, 6);
-		} else {
-			proj__put(b, (const char *)c, 1);
 		}
 	}
 	PROJ__LIT(b, "\"");

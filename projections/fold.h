@@ -107,6 +107,61 @@ int proj_fold_plate(const log_event *evs, size_t n, const proj_tariff *t,
 int proj_fold_plate_ex(const log_event *evs, size_t n, const proj_tariff *t,
     proj_session **out, size_t *nout, size_t *anomalies);
 
+/* ---- resumable fold ------------------------------------------------------
+ *
+ * The same rules, one event at a time, from a saved state: what the fold of
+ * a plate's first k events leaves for the rest is its OPEN rows (the open
+ * primary and its open DOUBLE_ENTRY conflicts) and which session ids were
+ * opened by an ENTRY_PENDING (closed rows matter only as DUP_EXIT targets).
+ * So, for events in fold order, resuming from fold(first k)'s open rows and
+ * stepping the rest gives exactly fold(all) (a property test holds it to
+ * that). proj_fold_plate is begin + step over every event.
+ *
+ * The struct is public so it can live on the stack; its fields are private. */
+#define PROJ_FOLD_NEW ((size_t)-1)	/* a row that replaces none */
+
+/* 1 if session_id was opened by an ENTRY_PENDING of this plate before the
+ * events to come (closed or not), 0 if not, anything else is an error that
+ * proj_fold_step returns. Asked only about ids the fold holds no row of. */
+typedef int (*proj_fold_known_fn)(void *ctx, const char *session_id);
+
+typedef struct proj_fold {
+	const proj_tariff *t;
+	proj_fold_known_fn known;	/* NULL: none beyond the rows held */
+	void *ctx;
+	const proj_session *base;	/* the caller's open rows */
+	size_t nbase, prim;		/* their count; the primary's index there */
+	proj_session *rows;		/* base rows (primary first), then new ones */
+	size_t n, cap;
+	size_t open;			/* index of the open primary in rows */
+	size_t anomalies;
+	char plate[LOG_PLATE_MAX + 1];	/* "" until the first row or event */
+} proj_fold;
+
+/* Resume from the plate's open rows open_rows[0..n) (order free; they must
+ * be one group: one open primary and open DOUBLE_ENTRY conflicts naming it,
+ * all of one plate, else EINVAL). They are copied, and must stay valid
+ * until proj_fold_end (proj_fold_next compares with them). n == 0 starts a
+ * plate afresh. t may be NULL (fee_tariff -1). 0, EINVAL or ENOMEM; on
+ * error nothing needs freeing. */
+int proj_fold_begin(proj_fold *f, const proj_tariff *t, const proj_session *open_rows,
+    size_t n, proj_fold_known_fn known, void *ctx);
+
+/* Fold the next event (it must sort after every event folded so far). 0,
+ * EINVAL (another plate's event), ENOMEM, or an error of known(). */
+int proj_fold_step(proj_fold *f, const log_event *ev);
+
+/* The rows the steps created or changed: resumed rows first (the primary,
+ * then the others in open_rows order), then new rows as opened. Start with *i = 0; each call returns the next one and sets *replaces to
+ * the index in open_rows of the row it replaces, or PROJ_FOLD_NEW; NULL
+ * after the last. Rows stay valid until the next step or proj_fold_end. */
+const proj_session *proj_fold_next(const proj_fold *f, size_t *i, size_t *replaces);
+
+/* Events ignored by the steps so far (see the rules above). */
+size_t proj_fold_anomalies(const proj_fold *f);
+
+void proj_fold_end(proj_fold *f);
+
 /* Bytes proj_session_json needs for any session, NUL included, even one
  * whose string fields are full, unterminated and \u-escaped byte by byte
  * (a session the fold makes from checked events needs under 1,000). */

@@ -1,4 +1,4 @@
-/* projections/proj.c — projection tables, re-folded per plate in the log's
+/* projections/proj.c — projection tables, folded per plate in the log's
  * write transaction. See proj.h for the tables and the digest. */
 #include "projections/proj.h"
 
@@ -12,7 +12,7 @@
 
 #include <xxhash.h>
 
-#define PROJ_SCHEMA 1
+#define PROJ_SCHEMA 2	/* 2: rows carry their hash; p_open */
 
 #define PROJ__MD_MAX 48	/* distinct counters changed in one transaction */
 
@@ -26,19 +26,29 @@ typedef struct proj__ddelta {
 	int64_t entries, exits, revenue;
 } proj__ddelta;
 
+/* Stored rows with their hashes (a growable pair of arrays). */
+typedef struct proj__rows {
+	proj_session *s;
+	uint64_t *h;
+	size_t n, cap;
+} proj__rows;
+
 struct proj {
 	log_store *store;
 	proj_tariff tariff;
 	uint64_t tariff_hash;
-	MDB_dbi sessions, plate, time, inside, conflict, day, meta;
+	MDB_dbi sessions, plate, time, inside, conflict, day, meta, open;
 	/* Scratch for re-folding, reused across calls. Only the thread that
 	 * holds the write transaction (the writer) uses it. */
 	log_event *evs;
 	size_t evcap;
+	proj__rows old;		/* a plate's stored rows (all, or the open ones) */
+	_Atomic uint64_t nextended, nrefolded, nread;	/* proj_stats */
 	/* Counter and per-day changes of the current write transaction, kept
 	 * here and written once by proj_precommit: a row change would
 	 * otherwise cost a dozen LMDB reads and writes of the same few keys.
 	 * dserial names the transaction they belong to (0: none). */
+	int attached;		/* proj_precommit installed by proj_attach */
 	_Atomic uint64_t dserial;
 	proj__mdelta md[PROJ__MD_MAX];
 	size_t nmd;
@@ -243,70 +253,164 @@ int proj_precommit(void *ctx, log_txn *txn)
 
 void proj_attach(proj *p)
 {
+	p->attached = 1;
 	log_store_set_apply(p->store, proj_apply, p);
 	log_store_set_precommit(p->store, proj_precommit, p);
 }
 
-static int proj__index(proj *p, MDB_txn *txn, const proj_session *s, int sign)
-{
-	unsigned char tk[8 + LOG_ID_MAX + 1];
-	size_t idlen = strlen(s->id);
-	MDB_val id = { idlen, (void *)s->id }, pl = { strlen(s->plate), (void *)s->plate };
-	MDB_val t = { 8 + idlen, tk }, empty = { 0, "" }, row = { sizeof *s, (void *)s };
-	int rc;
+/* ---- row changes: old version → new version of one session -------------
+ *
+ * A row is stored as proj_session ‖ XXH3_64 of its canonical text (its
+ * digest term), so removing or replacing it needs no re-serialising. A
+ * change touches only the indexes whose entries differ; changes of one plate
+ * run in two passes, every removal before any addition, so that one row's
+ * new entry in a unique index (p_inside) never meets another's stale one. */
 
-	proj__be64(tk, (uint64_t)proj__sort_ts(s));
-	memcpy(tk + 8, s->id, idlen);
-	if (sign > 0) {
-		if ((rc = mdb_put(txn, p->sessions, &id, &row, 0)) != 0 ||
-		    (rc = mdb_put(txn, p->plate, &pl, &id, 0)) != 0 ||
-		    (rc = mdb_put(txn, p->time, &t, &empty, 0)) != 0)
-			return rc;
-		if (s->flags & PROJ__CONFLICT_FLAGS)
-			rc = mdb_put(txn, p->conflict, &id, &empty, 0);
-		if (rc == 0 && proj__is_open_primary(s))
-			rc = mdb_put(txn, p->inside, &pl, &id, 0);
-		return rc;
+static int proj__is_conflict(const proj_session *s)
+{
+	return (s->flags & PROJ__CONFLICT_FLAGS) != 0;
+}
+
+static int proj__is_open(const proj_session *s)
+{
+	return !(s->flags & PROJ_S_CLOSED);
+}
+
+/* A stored row; schema 1 rows (no hash) are still read, for auditors. */
+static int proj__row_read(const MDB_val *v, proj_session *s, uint64_t *h)
+{
+	if (v->mv_size != sizeof *s + sizeof *h && v->mv_size != sizeof *s)
+		return LOG_ECORRUPT;
+	memcpy(s, v->mv_data, sizeof *s);
+	if (h != NULL && v->mv_size == sizeof *s)
+		*h = proj__row_hash(s);
+	else if (h != NULL)
+		memcpy(h, (const char *)v->mv_data + sizeof *s, sizeof *h);
+	return 0;
+}
+
+static int proj__row_put(proj *p, MDB_txn *txn, const proj_session *s, uint64_t h)
+{
+	MDB_val id = { strlen(s->id), (void *)s->id }, row = { sizeof *s + sizeof h, NULL };
+	int rc = mdb_put(txn, p->sessions, &id, &row, MDB_RESERVE);
+
+	if (rc == 0) {
+		memcpy(row.mv_data, s, sizeof *s);
+		memcpy((char *)row.mv_data + sizeof *s, &h, sizeof h);
 	}
-	if ((rc = mdb_del(txn, p->sessions, &id, NULL)) != 0 ||
-	    (rc = mdb_del(txn, p->plate, &pl, &id)) != 0 ||
-	    (rc = mdb_del(txn, p->time, &t, NULL)) != 0)
-		return rc;
-	if (s->flags & PROJ__CONFLICT_FLAGS)
-		rc = mdb_del(txn, p->conflict, &id, NULL);
-	if (rc == 0 && proj__is_open_primary(s))
-		rc = mdb_del(txn, p->inside, &pl, NULL);
 	return rc;
 }
 
-static int proj__account(proj *p, MDB_txn *txn, const proj_session *s, int sign)
+/* p_time: sort ts (8, BE) ‖ id. */
+static int proj__time(proj *p, MDB_txn *txn, const proj_session *s, int put)
+{
+	unsigned char tk[8 + LOG_ID_MAX + 1];
+	size_t idlen = strlen(s->id);
+	MDB_val t = { 8 + idlen, tk }, empty = { 0, "" };
+
+	proj__be64(tk, (uint64_t)proj__sort_ts(s));
+	memcpy(tk + 8, s->id, idlen);
+	return put ? mdb_put(txn, p->time, &t, &empty, 0) : mdb_del(txn, p->time, &t, NULL);
+}
+
+/* Pass 0: drop o's entries that n (o changed, same id; NULL: o vanishes)
+ * does not keep. */
+static int proj__unindex(proj *p, MDB_txn *txn, const proj_session *o, const proj_session *n)
+{
+	MDB_val id = { strlen(o->id), (void *)o->id }, pl = { strlen(o->plate), (void *)o->plate };
+	int rc = 0;
+
+	if (n == NULL && ((rc = mdb_del(txn, p->sessions, &id, NULL)) != 0 ||
+	    (rc = mdb_del(txn, p->plate, &pl, &id)) != 0))
+		return rc;
+	if ((n == NULL || proj__sort_ts(n) != proj__sort_ts(o)) &&
+	    (rc = proj__time(p, txn, o, 0)) != 0)
+		return rc;
+	if (proj__is_conflict(o) && !(n && proj__is_conflict(n)) &&
+	    (rc = mdb_del(txn, p->conflict, &id, NULL)) != 0)
+		return rc;
+	if (proj__is_open_primary(o) && !(n && proj__is_open_primary(n)) &&
+	    (rc = mdb_del(txn, p->inside, &pl, NULL)) != 0)
+		return rc;
+	if (proj__is_open(o) && !(n && proj__is_open(n)))
+		rc = mdb_del(txn, p->open, &pl, &id);
+	return rc;
+}
+
+/* Pass 1: write n (hash h) and the entries o (the row it replaces, or
+ * NULL) lacked. */
+static int proj__index(proj *p, MDB_txn *txn, const proj_session *o, const proj_session *n,
+    uint64_t h)
+{
+	MDB_val id = { strlen(n->id), (void *)n->id }, pl = { strlen(n->plate), (void *)n->plate };
+	MDB_val empty = { 0, "" };
+	int rc;
+
+	if ((rc = proj__row_put(p, txn, n, h)) != 0 ||
+	    (o == NULL && (rc = mdb_put(txn, p->plate, &pl, &id, 0)) != 0))
+		return rc;
+	if ((o == NULL || proj__sort_ts(o) != proj__sort_ts(n)) &&
+	    (rc = proj__time(p, txn, n, 1)) != 0)
+		return rc;
+	if (proj__is_conflict(n) && !(o && proj__is_conflict(o)) &&
+	    (rc = mdb_put(txn, p->conflict, &id, &empty, 0)) != 0)
+		return rc;
+	if (proj__is_open_primary(n) && !(o && proj__is_open_primary(o)) &&
+	    (rc = mdb_put(txn, p->inside, &pl, &id, 0)) != 0)
+		return rc;
+	if (proj__is_open(n) && !(o && proj__is_open(o)))
+		rc = mdb_put(txn, p->open, &pl, &id, 0);
+	return rc;
+}
+
+/* Counters, per-day figures and digest: add (sign 1) or remove (-1) one
+ * row whose hash is h. */
+static int proj__count(proj *p, MDB_txn *txn, const proj_session *s, uint64_t h, int sign)
 {
 	char key[8 + LOG_VEHICLE_MAX + 1];
 	int primary_entry = s->entry_ts >= 0 && !(s->flags & PROJ_S_DOUBLE_ENTRY);
 	int exit = s->exit_ts >= 0 && s->fee_charged >= 0;
-	int conflict = (s->flags & PROJ__CONFLICT_FLAGS) != 0;
-	int open = !(s->flags & PROJ_S_CLOSED);
 	int rc;
 
-	if ((rc = proj__index(p, txn, s, sign)) != 0)
-		return rc;
 	if (primary_entry && (rc = proj__day_add(p, txn, s->entry_ts, sign, 1, 0, 0)) != 0)
 		return rc;
 	if (exit && (rc = proj__day_add(p, txn, s->exit_ts, sign, 0, 1, s->fee_charged)) != 0)
 		return rc;
 	if (proj__is_open_primary(s)) {
-		snprintf(key, sizeof key, "in:%s", s->vehicle);
+		size_t vl = strnlen(s->vehicle, sizeof s->vehicle - 1);
+
+		memcpy(key, "in:", 3);	/* "in:<class>", without snprintf's cost */
+		memcpy(key + 3, s->vehicle, vl);
+		key[3 + vl] = '\0';
 		if ((rc = proj__meta_add(p, txn, key, sign)) != 0 ||
 		    (rc = proj__meta_add(p, txn, "inside", sign)) != 0)
 			return rc;
 	}
 	if ((rc = proj__meta_add(p, txn, "sessions", sign)) != 0 ||
-	    (rc = proj__meta_add(p, txn, open ? "open" : "closed", sign)) != 0 ||
-	    (rc = proj__meta_add(p, txn, "conflicts", conflict ? sign : 0)) != 0 ||
+	    (rc = proj__meta_add(p, txn, proj__is_open(s) ? "open" : "closed", sign)) != 0 ||
+	    (rc = proj__meta_add(p, txn, "conflicts", proj__is_conflict(s) ? sign : 0)) != 0 ||
 	    (rc = proj__meta_add(p, txn, "revenue", exit ? sign * s->fee_charged : 0)) != 0)
 		return rc;
-	return proj__meta_add(p, txn, "digest",
-	    (int64_t)(sign > 0 ? proj__row_hash(s) : -proj__row_hash(s)));
+	return proj__meta_add(p, txn, "digest", (int64_t)(sign > 0 ? h : -h));
+}
+
+/* One row's change, old o (hash oh; NULL: none) → new n (NULL: none), in
+ * pass 0 (removals) or 1 (additions). */
+static int proj__change(proj *p, MDB_txn *txn, const proj_session *o, uint64_t oh,
+    const proj_session *n, int pass)
+{
+	uint64_t nh;
+	int rc;
+
+	if (pass == 0) {
+		if (o == NULL)
+			return 0;
+		return (rc = proj__unindex(p, txn, o, n)) != 0 ? rc : proj__count(p, txn, o, oh, -1);
+	}
+	if (n == NULL)
+		return 0;
+	nh = proj__row_hash(n);
+	return (rc = proj__index(p, txn, o, n, nh)) != 0 ? rc : proj__count(p, txn, n, nh, 1);
 }
 
 /* ---- re-folding a plate --------------------------------------------------- */
@@ -342,135 +446,201 @@ static int proj__load_plate(proj *p, log_txn *t, const char *plate, size_t *n)
 	if (rc == LOG_END)
 		rc = 0;
 err:
+	atomic_fetch_add_explicit(&p->nread, *n, memory_order_relaxed);
 	log_iter_free(it);
 	return rc;
 }
 
-/* The rows currently stored for a plate. *out is malloc'd. */
-static int proj__load_rows(proj *p, MDB_txn *txn, const char *plate,
-    proj_session **out, size_t *n)
+static int proj__rows_room(proj__rows *r)
+{
+	size_t cap = r->cap ? r->cap * 2 : 8;
+	proj_session *ns;
+	uint64_t *nh;
+
+	if (r->n < r->cap)
+		return 0;
+	if ((ns = realloc(r->s, cap * sizeof *ns)) == NULL)
+		return ENOMEM;
+	r->s = ns;
+	if ((nh = realloc(r->h, cap * sizeof *nh)) == NULL)
+		return ENOMEM;
+	r->h = nh;
+	r->cap = cap;
+	return 0;
+}
+
+static void proj__rows_free(proj__rows *r)
+{
+	free(r->s);
+	free(r->h);
+	memset(r, 0, sizeof *r);
+}
+
+/* The stored rows of a plate that dbi lists (p_plate: all, in id order;
+ * p_open: the open ones) into r, with their hashes. */
+static int proj__load_rows(proj *p, MDB_txn *txn, MDB_dbi dbi, const char *plate,
+    proj__rows *r)
 {
 	MDB_val k = { strlen(plate), (void *)plate }, id, row;
-	MDB_cursor *c = NULL;
-	proj_session *rows = NULL;
-	size_t cap = 0;
+	MDB_cursor *c;
 	int rc;
 
-	*n = 0;
-	if ((rc = mdb_cursor_open(txn, p->plate, &c)) != 0)
+	r->n = 0;
+	if ((rc = mdb_cursor_open(txn, dbi, &c)) != 0)
 		return rc;
 	for (rc = mdb_cursor_get(c, &k, &id, MDB_SET_KEY); rc == 0;
 	    rc = mdb_cursor_get(c, &k, &id, MDB_NEXT_DUP)) {
-		if (*n == cap) {
-			proj_session *nr = realloc(rows, (cap = cap ? cap * 2 : 8) * sizeof *nr);
-
-			if (nr == NULL) {
-				rc = ENOMEM;
-				goto err;
-			}
-			rows = nr;
+		if ((rc = proj__rows_room(r)) != 0)
+			break;
+		if ((rc = mdb_get(txn, p->sessions, &id, &row)) != 0 ||
+		    (rc = proj__row_read(&row, &r->s[r->n], &r->h[r->n])) != 0) {
+			rc = rc == MDB_NOTFOUND ? LOG_ECORRUPT : rc;	/* a dangling index */
+			break;
 		}
-		if ((rc = mdb_get(txn, p->sessions, &id, &row)) != 0)
-			goto err;
-		if (row.mv_size != sizeof *rows) {
-			rc = LOG_ECORRUPT;
-			goto err;
-		}
-		memcpy(&rows[(*n)++], row.mv_data, sizeof *rows);
+		r->n++;
 	}
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-err:
 	mdb_cursor_close(c);
-	if (rc != 0) {
-		free(rows);
-		rows = NULL;
-		*n = 0;
-	}
-	*out = rows;
-	return rc;
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* A row's identity and content, for diffing two versions of a plate. */
-typedef struct proj__rowkey {
-	const proj_session *s;
-	uint64_t h;		/* hash of its canonical text */
-} proj__rowkey;
-
-static int proj__rowkey_cmp(const void *a, const void *b)
+static int proj__id_cmp(const void *a, const void *b)
 {
-	return strcmp(((const proj__rowkey *)a)->s->id, ((const proj__rowkey *)b)->s->id);
+	return strcmp((*(const proj_session *const *)a)->id,
+	    (*(const proj_session *const *)b)->id);
 }
 
-static proj__rowkey *proj__rowkeys(const proj_session *rows, size_t n)
+static const proj_session **proj__by_id(const proj_session *rows, size_t n)
 {
-	proj__rowkey *k = malloc((n ? n : 1) * sizeof *k);
+	const proj_session **v = malloc((n ? n : 1) * sizeof *v);
 
-	if (k == NULL)
+	if (v == NULL)
 		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		k[i].s = &rows[i];
-		k[i].h = proj__row_hash(&rows[i]);
-	}
-	qsort(k, n, sizeof *k, proj__rowkey_cmp);
-	return k;
+	for (size_t i = 0; i < n; i++)
+		v[i] = &rows[i];
+	qsort(v, n, sizeof *v, proj__id_cmp);
+	return v;
 }
 
-/* Walk both sorted versions: remove rows that changed or vanished first (so
- * that unique indexes such as p_inside are free), then add new or changed. */
-static int proj__apply_diff(proj *p, MDB_txn *txn, const proj__rowkey *o, size_t no,
-    const proj__rowkey *n, size_t nn)
+/* Replace the stored rows o by rows[0..nn): matched by id, a row left
+ * byte-identical is not touched (nor hashed). */
+static int proj__diff(proj *p, MDB_txn *txn, const proj__rows *o,
+    const proj_session *rows, size_t nn)
 {
-	size_t i, j;
-	int rc = 0, c;
+	const proj_session **os = proj__by_id(o->s, o->n), **ns = proj__by_id(rows, nn);
+	size_t i, j, no = o->n;
+	int rc = os && ns ? 0 : ENOMEM, c;
 
 	for (int pass = 0; pass < 2; pass++) {
 		for (i = j = 0; rc == 0 && (i < no || j < nn);) {
-			c = i == no ? 1 : j == nn ? -1 : strcmp(o[i].s->id, n[j].s->id);
-			if (c == 0 && o[i].h == n[j].h) {
+			c = i == no ? 1 : j == nn ? -1 : strcmp(os[i]->id, ns[j]->id);
+			if (c == 0 && memcmp(os[i], ns[j], sizeof **os) == 0) {
 				i++, j++;
 				continue;
 			}
-			if (c <= 0 && pass == 0)
-				rc = proj__account(p, txn, o[i].s, -1);
-			if (c >= 0 && pass == 1)
-				rc = proj__account(p, txn, n[j].s, 1);
+			rc = proj__change(p, txn, c <= 0 ? os[i] : NULL,
+			    c <= 0 ? o->h[os[i] - o->s] : 0, c >= 0 ? ns[j] : NULL, pass);
 			i += c <= 0;
 			j += c >= 0;
 		}
 	}
+	free(os);
+	free(ns);
 	return rc;
 }
 
-/* Replace the plate's rows by a fresh fold of its events. */
+/* Replace the plate's rows by a fresh fold of all its events. */
 static int proj__refold(proj *p, log_txn *t, const char *plate)
 {
 	MDB_txn *txn = log_txn_mdb(t);
-	proj_session *old = NULL, *rows = NULL;
-	proj__rowkey *ko = NULL, *kn = NULL;
-	size_t nold = 0, nrows = 0, nev;
+	proj_session *rows = NULL;
+	size_t nrows = 0, nev;
 	int rc;
 
+	atomic_fetch_add_explicit(&p->nrefolded, 1, memory_order_relaxed);
 	if ((rc = proj__load_plate(p, t, plate, &nev)) != 0 ||
 	    (rc = proj_fold_plate(p->evs, nev, &p->tariff, &rows, &nrows)) != 0 ||
-	    (rc = proj__load_rows(p, txn, plate, &old, &nold)) != 0)
+	    (rc = proj__load_rows(p, txn, p->plate, plate, &p->old)) != 0)
 		goto err;
-	ko = proj__rowkeys(old, nold);
-	kn = proj__rowkeys(rows, nrows);
-	rc = ko && kn ? proj__apply_diff(p, txn, ko, nold, kn, nrows) : ENOMEM;
+	rc = proj__diff(p, txn, &p->old, rows, nrows);
 err:
-	free(ko);
-	free(kn);
-	free(old);
 	free(rows);
+	return rc;
+}
+
+/* known() of a resumed fold: was id opened by an ENTRY_PENDING of plate? */
+typedef struct proj__known_ctx {
+	proj *p;
+	MDB_txn *txn;
+	const char *plate;
+} proj__known_ctx;
+
+static int proj__known(void *ctx, const char *id)
+{
+	const proj__known_ctx *k = ctx;
+	MDB_val key = { strlen(id), (void *)id }, v;
+	proj_session s;
+	int rc = mdb_get(k->txn, k->p->sessions, &key, &v);
+
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0 || (rc = proj__row_read(&v, &s, NULL)) != 0)
+		return rc;
+	/* another plate's entry, or an exit-only row, is not one of ours */
+	return s.entry_ts >= 0 && strcmp(s.plate, k->plate) == 0;
+}
+
+/* ev sorts after every other event of its plate: resume the fold from the
+ * plate's open rows, step ev, write what changed. */
+static int proj__extend(proj *p, log_txn *t, const log_event *ev)
+{
+	MDB_txn *txn = log_txn_mdb(t);
+	proj__known_ctx kc = { p, txn, ev->plate };
+	const proj_session *s;
+	size_t i, rep;
+	proj_fold f;
+	int rc;
+
+	atomic_fetch_add_explicit(&p->nextended, 1, memory_order_relaxed);
+	if ((rc = proj__load_rows(p, txn, p->open, ev->plate, &p->old)) != 0)
+		return rc;
+	if ((rc = proj_fold_begin(&f, &p->tariff, p->old.s, p->old.n, proj__known, &kc)) != 0)
+		return rc == EINVAL ? LOG_ECORRUPT : rc;	/* p_open is not one group */
+	if ((rc = proj_fold_step(&f, ev)) != 0)
+		goto err;
+	for (int pass = 0; pass < 2 && rc == 0; pass++)
+		for (i = 0; rc == 0 && (s = proj_fold_next(&f, &i, &rep)) != NULL;)
+			rc = rep == PROJ_FOLD_NEW ? proj__change(p, txn, NULL, 0, s, pass) :
+			    proj__change(p, txn, &p->old.s[rep], p->old.h[rep], s, pass);
+err:
+	proj_fold_end(&f);
 	return rc;
 }
 
 int proj_apply(void *ctx, log_txn *txn, const log_event *ev, const log_rec *rec)
 {
+	proj *p = ctx;
+	char last[LOG_ID_MAX + 1];
+	int rc;
+
 	(void)rec;
-	proj__deltas_for(ctx, txn);
-	return proj__refold(ctx, txn, ev->plate);
+	proj__deltas_for(p, txn);
+	/* Usually ev sorts last among its plate's events (the hybrid clock sees
+	 * to it for our own): nothing before it changes. A late event changes
+	 * what follows it: re-fold its plate. */
+	if ((rc = log_txn_plate_last(txn, ev->plate, last)) == 0)
+		rc = strcmp(last, ev->id) == 0 ? proj__extend(p, txn, ev) :
+		    proj__refold(p, txn, ev->plate);
+	/* Hooked without proj_attach: nobody will call proj_precommit. */
+	if (rc == 0 && !p->attached)
+		rc = proj__flush(p, txn);
+	return rc;
+}
+
+void proj_get_stats(const proj *p, proj_stats *out)
+{
+	out->extended = atomic_load_explicit(&p->nextended, memory_order_relaxed);
+	out->refolded = atomic_load_explicit(&p->nrefolded, memory_order_relaxed);
+	out->events_read = atomic_load_explicit(&p->nread, memory_order_relaxed);
 }
 
 /* ---- lifecycle ------------------------------------------------------------ */
@@ -485,13 +655,19 @@ static int proj__open_dbis(proj *p, log_store *s)
 		{ "p_conflict", 0, offsetof(proj, conflict) },
 		{ "p_day", 0, offsetof(proj, day) },
 		{ "p_meta", 0, offsetof(proj, meta) },
+		{ "p_open", MDB_DUPSORT, offsetof(proj, open) },
 	};
 	int rc;
 
-	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-		if ((rc = log_store_dbi(s, t[i].name, t[i].flags,
-		    (MDB_dbi *)((char *)p + t[i].off))) != 0)
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		rc = log_store_dbi(s, t[i].name, t[i].flags, (MDB_dbi *)((char *)p + t[i].off));
+		/* A read-only open of schema 1 projections: p_open is only
+		 * written, never read by queries; proj_check says stale. */
+		if (rc == MDB_NOTFOUND && t[i].off == offsetof(proj, open))
+			rc = 0;
+		if (rc != 0)
 			return rc;
+	}
 	return 0;
 }
 
@@ -583,7 +759,12 @@ void proj_close(proj *p)
 {
 	if (p == NULL)
 		return;
+	if (p->attached) {	/* the store must not call into freed memory */
+		log_store_set_apply(p->store, NULL, NULL);
+		log_store_set_precommit(p->store, NULL, NULL);
+	}
 	free(p->evs);
+	proj__rows_free(&p->old);
 	free(p);
 }
 
@@ -596,7 +777,7 @@ int proj_rebuild(proj *p, log_txn *t)
 {
 	MDB_txn *txn = log_txn_mdb(t);
 	MDB_dbi all[] = { p->sessions, p->plate, p->time, p->inside, p->conflict,
-	    p->day, p->meta };
+	    p->day, p->meta, p->open };
 	char plate[LOG_PLATE_MAX + 1] = "";
 	int rc = 0;
 
@@ -629,10 +810,7 @@ static int proj__row_get(proj *p, MDB_txn *txn, const MDB_val *id, proj_session 
 		return LOG_NOTFOUND;
 	if (rc != 0)
 		return rc;
-	if (row.mv_size != sizeof *out)
-		return LOG_ECORRUPT;
-	memcpy(out, row.mv_data, sizeof *out);
-	return 0;
+	return proj__row_read(&row, out, NULL);
 }
 
 int proj_session_get(proj *p, log_txn *t, const char *id, proj_session *out)
@@ -782,17 +960,15 @@ static int proj__cmp_opening(const void *a, const void *b)
 
 int proj_each_plate(proj *p, log_txn *t, const char *plate, proj_session_cb cb, void *ctx)
 {
-	proj_session *rows = NULL;
-	size_t n = 0;
+	proj__rows r = { NULL, NULL, 0, 0 };
 	int rc;
 
 	/* p_plate is ordered by id; callers want time order. */
-	if ((rc = proj__load_rows(p, log_txn_mdb(t), plate, &rows, &n)) != 0)
-		return rc;
-	qsort(rows, n, sizeof *rows, proj__cmp_opening);
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = cb(ctx, &rows[i]);
-	free(rows);
+	if ((rc = proj__load_rows(p, log_txn_mdb(t), p->plate, plate, &r)) == 0 && r.n > 1)
+		qsort(r.s, r.n, sizeof *r.s, proj__cmp_opening);
+	for (size_t i = 0; i < r.n && rc == 0; i++)
+		rc = cb(ctx, &r.s[i]);
+	proj__rows_free(&r);
 	return rc == 1 ? 0 : rc;
 }
 
@@ -960,7 +1136,8 @@ static void *proj__worker_run(void *arg)
 	log_event *buf = NULL;
 	size_t cap = 0, i, j;
 
-	qsort(w->refs, w->n, sizeof *w->refs, proj__ref_cmp);
+	if (w->n > 0)	/* a worker may get no plate: refs is NULL */
+		qsort(w->refs, w->n, sizeof *w->refs, proj__ref_cmp);
 	for (i = 0; i < w->n && w->rc == 0; i = j) {
 		for (j = i + 1; j < w->n && w->refs[j].h == w->refs[i].h; j++)
 			;

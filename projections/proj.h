@@ -5,14 +5,19 @@
  * proj_apply, which the store calls inside the same write transaction as the
  * append (log_store_set_apply): the log and its projections never disagree.
  *
- * On every appended event, its plate is re-folded from the plate's events in
- * fold order (projections/fold.h) and the plate's session rows are replaced by
- * the new fold; every derived figure (occupancy, per-day stats, conflicts,
- * state digest) is adjusted by the difference between old and new rows. A
- * late event therefore re-folds only its plate.
+ * An appended event that sorts last among its plate's events in fold order
+ * (projections/fold.h) — the usual case — resumes the plate's fold from its
+ * open rows (p_open) and steps that one event: the cost does not grow with
+ * the plate's history. A late event re-folds its plate from all its events
+ * and replaces the rows that differ. Either way every derived figure
+ * (occupancy, per-day stats, conflicts, state digest) is adjusted by the
+ * difference between old and new rows.
  *
- *   p_sessions  session id → proj_session (binary, schema-versioned)
+ *   p_sessions  session id → proj_session ‖ XXH3_64 of its canonical text
+ *               (binary, schema-versioned)
  *   p_plate     plate → session id (DUPSORT): the rows of each plate
+ *   p_open      plate → session id (DUPSORT): its open rows (the open
+ *               primary and its open conflicts), where a fold resumes
  *   p_time      sort ts (8, BE) ‖ session id → "" : history, newest last
  *   p_inside    plate → session id of its open primary session
  *   p_conflict  session id → "" : rows with DOUBLE_ENTRY/FEE_DIFF/ORPHAN/DUP
@@ -42,7 +47,7 @@ enum {
 };
 const char *proj_strerror(int err);
 
-#define PROJ_DBS 7		/* named databases proj_open needs (extra_dbs) */
+#define PROJ_DBS 8		/* named databases proj_open needs (extra_dbs) */
 
 /* Open the projection tables in the store's environment (created if the store
  * is writable). `tariff` is copied; NULL means the tariff stored with the
@@ -51,6 +56,8 @@ const char *proj_strerror(int err);
  * log before this returns. A read-only store with stale projections opens
  * (queries still answer) and proj_check reports PROJ_ESTALE. */
 int proj_open(log_store *s, const proj_tariff *tariff, proj **out);
+/* Also unhooks p from the store if proj_attach hooked it (so not while a
+ * write transaction is open). */
 void proj_close(proj *p);
 const proj_tariff *proj_get_tariff(const proj *p);
 
@@ -64,6 +71,14 @@ void proj_attach(proj *p);
  * (installed together by proj_attach), once per transaction. */
 int proj_apply(void *ctx, log_txn *txn, const log_event *ev, const log_rec *rec);
 int proj_precommit(void *ctx, log_txn *txn);
+
+/* How proj_apply has worked since proj_open (tests, /metrics). */
+typedef struct proj_stats {
+	uint64_t extended;	/* events folded onto their plate's open rows */
+	uint64_t refolded;	/* plates re-folded: late events, rebuilds */
+	uint64_t events_read;	/* events read back from the log by re-folds */
+} proj_stats;
+void proj_get_stats(const proj *p, proj_stats *out);
 
 /* Drop every projection row and fold the whole log again, in txn. */
 int proj_rebuild(proj *p, log_txn *txn);

@@ -241,8 +241,56 @@ static void fingerprint(node *n, proj_summary *sum, fp_ctx *rows, proj_day *day0
 	log_txn_abort(t);
 }
 
+/* Every projection table's contents, hashed in key order (counters that
+ * are 0 left out: a rebuild does not write them). */
+static uint64_t tables_hash(node *n)
+{
+	static const char *names[] = { "p_sessions", "p_plate", "p_open", "p_time",
+	    "p_inside", "p_conflict", "p_day", "p_meta" };
+	uint64_t h = 0;
+	log_txn *t;
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		MDB_dbi dbi;
+		MDB_cursor *c;
+		MDB_val k, v;
+		int rc;
+
+		T_EQ_INT(0, log_store_dbi(n->s, names[i], 0, &dbi));
+		T_EQ_INT(0, log_txn_begin(n->s, 0, &t));
+		T_EQ_INT(0, mdb_cursor_open(log_txn_mdb(t), dbi, &c));
+		for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+		    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+			int64_t z = 0;
+
+			if (i == 7 && v.mv_size == sizeof z && memcmp(v.mv_data, &z, sizeof z) == 0)
+				continue;
+			h = h * 1099511628211ULL ^ XXH3_64bits(k.mv_data, k.mv_size);
+			h = h * 1099511628211ULL ^ XXH3_64bits(v.mv_data, v.mv_size);
+		}
+		T_EQ_INT(MDB_NOTFOUND, rc);
+		mdb_cursor_close(c);
+		log_txn_abort(t);
+	}
+	return h;
+}
+
+/* The tables as appends left them equal those of a fold from scratch. */
+static void check_rebuild_alike(node *n)
+{
+	uint64_t before = tables_hash(n);
+	log_txn *t;
+
+	T_EQ_INT(0, log_txn_begin(n->s, 1, &t));
+	T_EQ_INT(0, proj_rebuild(n->p, t));
+	T_EQ_INT(0, log_txn_commit(t));
+	if (tables_hash(n) != before)
+		T_FAIL("projection tables differ from a rebuild");
+}
+
 static void converge(uint64_t seed, int plates, int per_plate, int orders)
 {
+	proj_stats st, all = { 0, 0, 0 };
 	gen_set g = gen(seed, plates, per_plate);
 	proj_summary s0, s;
 	fp_ctx r0, r;
@@ -255,7 +303,11 @@ static void converge(uint64_t seed, int plates, int per_plate, int orders)
 		snprintf(name, sizeof name, "s%llu-n%d", (unsigned long long)seed, k);
 		n = node_open(name, NULL);
 		deliver(&n, &g, seed * 7919 + (uint64_t)k + 1);
+		proj_get_stats(n.p, &st);
+		all.extended += st.extended;
+		all.refolded += st.refolded;
 		fingerprint(&n, k ? &s : &s0, k ? &r : &r0, k ? &d : &d0);
+		check_rebuild_alike(&n);
 		node_close(&n);
 		if (k == 0)
 			continue;
@@ -268,6 +320,10 @@ static void converge(uint64_t seed, int plates, int per_plate, int orders)
 			    (unsigned long long)s0.digest, r.n, r0.n);
 	}
 	T_ASSERT(s0.sessions > 0);
+	/* both ways of applying an event ran: in order and late */
+	if (all.extended == 0 || all.refolded == 0)
+		T_FAIL("seed %llu: %llu extended, %llu refolded", (unsigned long long)seed,
+		    (unsigned long long)all.extended, (unsigned long long)all.refolded);
 	free(g.ev);
 }
 
@@ -349,6 +405,102 @@ TEST(entry_confirm_exit_updates_occupancy_stats_and_revenue)
 	T_EQ_INT(1, day.exits);
 	T_EQ_INT(50000, day.revenue);
 	log_txn_abort(t);
+	node_close(&n);
+}
+
+/* A commuter's long history: every in-order append reads nothing back from
+ * the log (its cost does not grow with the history); a late one re-folds. */
+TEST(long_history_appends_at_flat_cost)
+{
+	const int64_t t0 = 1764547200000LL;
+	const int visits = 2000;
+	node n = node_open("c1", "central-1");
+	char entry[LOG_ID_MAX + 1], err[200], bytes[LOG_EVENT_MAX];
+	proj_stats st;
+	proj_summary sum;
+	log_event late;
+	log_txn *t;
+	int len;
+
+	for (int v = 0; v < visits; v++) {
+		int64_t w = t0 + (int64_t)v * 3600000;
+
+		gate(&n, LOG_EV_ENTRY_PENDING, "29A12345", w, NULL, 0, entry);
+		gate(&n, LOG_EV_ENTRY_CONFIRMED, "29A12345", w + 5000, entry, 0, NULL);
+		gate(&n, LOG_EV_EXIT, "29A12345", w + 40 * 60000, entry, 25000, NULL);
+		proj_get_stats(n.p, &st);
+		T_EQ_U64(0, st.events_read);
+		T_EQ_U64(0, st.refolded);
+	}
+	T_EQ_U64(3 * visits, st.extended);
+	/* a peer's exit from the first hour, heard only now */
+	memset(&late, 0, sizeof late);
+	late.type = LOG_EV_EXIT;
+	late.ts = t0 + 1800000;
+	snprintf(late.origin, sizeof late.origin, "central-2");
+	late.epoch = 7;
+	late.seq = 1;
+	snprintf(late.plate, sizeof late.plate, "29A12345");
+	snprintf(late.plate_view, sizeof late.plate_view, "29A12345");
+	snprintf(late.vehicle, sizeof late.vehicle, "car");
+	snprintf(late.edge_id, sizeof late.edge_id, "edge-9");
+	late.entry_ts = late.duration_s = -1;
+	late.fee = 25000;
+	snprintf(late.tariff, sizeof late.tariff, "default");
+	log_event_id(late.id, late.origin, late.ts, late.plate);
+	T_ASSERT((len = log_event_encode(&late, bytes, sizeof bytes)) > 0);
+	T_EQ_INT(0, log_txn_begin(n.s, 1, &t));
+	T_EQ_INT(0, log_txn_append_peer(t, bytes, (size_t)len, err, sizeof err));
+	T_EQ_INT(0, log_txn_commit(t));
+	proj_get_stats(n.p, &st);
+	T_EQ_U64(1, st.refolded);
+	T_EQ_U64(3 * visits + 1, st.events_read);
+	/* and the next in-order event is back on the flat path */
+	gate(&n, LOG_EV_ENTRY_PENDING, "29A12345", t0, NULL, 0, entry);
+	proj_get_stats(n.p, &st);
+	T_EQ_U64(3 * visits + 1, st.events_read);
+	T_EQ_U64(3 * visits + 1, st.extended);
+	T_EQ_INT(0, log_txn_begin(n.s, 0, &t));
+	T_EQ_INT(0, proj_summary_get(n.p, t, &sum));
+	/* it closed the first visit (LINKED), whose own exit is now a DUP */
+	T_EQ_INT(visits + 2, sum.sessions);
+	T_EQ_INT(1, sum.inside);
+	T_EQ_INT(0, proj_check(n.p, t, err, sizeof err));
+	log_txn_abort(t);
+	check_rebuild_alike(&n);
+	node_close(&n);
+}
+
+/* In-order exits whose session the fold no longer holds: one closed earlier
+ * (DUP_EXIT) and one of another plate (not ours: ORPHAN_EXIT). */
+TEST(in_order_exit_naming_closed_or_foreign_session)
+{
+	const int64_t t0 = 1764547200000LL;
+	node n = node_open("c1", "central-1");
+	char a[LOG_ID_MAX + 1], b[LOG_ID_MAX + 1], x[LOG_ID_MAX + 1], y[LOG_ID_MAX + 1];
+	char err[200];
+	proj_session s;
+	proj_stats st;
+	log_txn *t;
+
+	gate(&n, LOG_EV_ENTRY_PENDING, "29A11111", t0, NULL, 0, a);
+	gate(&n, LOG_EV_EXIT, "29A11111", t0 + 3600000, a, 25000, NULL);
+	gate(&n, LOG_EV_EXIT, "29A11111", t0 + 3700000, a, 25000, x);
+	gate(&n, LOG_EV_ENTRY_PENDING, "30B22222", t0, NULL, 0, b);
+	gate(&n, LOG_EV_EXIT, "29A11111", t0 + 3800000, b, 0, y);
+	gate(&n, LOG_EV_EXIT, "30B22222", t0 + 3900000, a, 25000, NULL);
+	proj_get_stats(n.p, &st);
+	T_EQ_U64(0, st.refolded);
+	T_EQ_INT(0, log_txn_begin(n.s, 0, &t));
+	T_EQ_INT(0, proj_session_get(n.p, t, x, &s));
+	T_EQ_INT(PROJ_S_CLOSED | PROJ_S_DUP_EXIT, s.flags);
+	T_EQ_INT(0, proj_session_get(n.p, t, y, &s));
+	T_EQ_INT(PROJ_S_CLOSED | PROJ_S_ORPHAN_EXIT, s.flags);
+	T_EQ_INT(0, proj_session_get(n.p, t, b, &s));
+	T_EQ_INT(PROJ_S_CLOSED | PROJ_S_LINKED_EXIT, s.flags & ~(unsigned)PROJ_S_FEE_DIFF);
+	T_EQ_INT(0, proj_check(n.p, t, err, sizeof err));
+	log_txn_abort(t);
+	check_rebuild_alike(&n);
 	node_close(&n);
 }
 

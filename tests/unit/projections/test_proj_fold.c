@@ -687,4 +687,138 @@ TEST(any_arrival_order_folds_alike)
 	}
 }
 
+/* ---- property: resuming from the open rows is the full fold ------------- */
+
+typedef struct rowset {
+	proj_session *rows;
+	size_t n;
+} rowset;
+
+/* known() backed by rows of a fold: opened by an ENTRY_PENDING. */
+static int known_in(void *ctx, const char *id)
+{
+	const rowset *rs = ctx;
+
+	for (size_t i = 0; i < rs->n; i++)
+		if (rs->rows[i].entry_ts >= 0 && strcmp(rs->rows[i].id, id) == 0)
+			return 1;
+	return 0;
+}
+
+/* Resume from rs's open rows (in a random order), step evs[0..n), and
+ * apply what changed to rs (rs->rows has room for n more rows). */
+static void resume(uint64_t *st, rowset *rs, const log_event *evs, size_t n,
+    const proj_tariff *t)
+{
+	proj_session open[PMAX];
+	size_t nopen = 0, i = 0, rep, k;
+	const proj_session *s;
+	proj_fold f;
+
+	for (k = 0; k < rs->n; k++)
+		if (!(rs->rows[k].flags & PROJ_S_CLOSED))
+			open[nopen++] = rs->rows[k];
+	for (k = nopen; k > 1; k--) {
+		size_t j = (size_t)(rnd(st) % k);
+		proj_session tmp = open[k - 1];
+
+		open[k - 1] = open[j];
+		open[j] = tmp;
+	}
+	T_EQ_INT(0, proj_fold_begin(&f, t, open, nopen, known_in, rs));
+	for (k = 0; k < n; k++)
+		T_EQ_INT(0, proj_fold_step(&f, &evs[k]));
+	while ((s = proj_fold_next(&f, &i, &rep)) != NULL) {
+		if (rep == PROJ_FOLD_NEW) {
+			rs->rows[rs->n++] = *s;
+			continue;
+		}
+		T_ASSERT(rep < nopen);
+		for (k = 0; k < rs->n && strcmp(rs->rows[k].id, open[rep].id) != 0; k++)
+			;
+		T_ASSERT(k < rs->n);
+		rs->rows[k] = *s;
+	}
+	proj_fold_end(&f);
+}
+
+static void same_rows(const result *want, const rowset *got, const char *what,
+    int set, size_t k)
+{
+	char a[PROJ_SESSION_JSON_MAX], b[PROJ_SESSION_JSON_MAX];
+
+	if (want->n != got->n)
+		T_FAIL("set %d, %s at %zu: %zu rows, full fold %zu", set, what, k,
+		    got->n, want->n);
+	for (size_t i = 0; i < want->n; i++) {
+		T_ASSERT(proj_session_json(&want->rows[i], a, sizeof a) > 0);
+		T_ASSERT(proj_session_json(&got->rows[i], b, sizeof b) > 0);
+		if (strcmp(a, b) != 0 || memcmp(&want->rows[i], &got->rows[i],
+		    sizeof want->rows[i]) != 0)
+			T_FAIL("set %d, %s at %zu, row %zu:\nfull:    %s\nresumed: %s",
+			    set, what, k, i, a, b);
+	}
+}
+
+TEST(resume_from_open_rows_equals_full_fold)
+{
+	uint64_t st = 0x2e5a11edULL;
+	static log_event evs[PMAX];
+	static proj_session buf[2 * PMAX];
+	proj_tariff t;
+
+	proj_tariff_default(&t);
+	for (int set = 0; set < 300; set++) {
+		size_t n = gen_set(&st, evs);
+		result full;
+		rowset rs = { buf, 0 };
+
+		proj_fold_sort(evs, n);
+		full = fold_with(evs, n, &t);
+		/* fold a prefix fully, resume, step the rest */
+		for (size_t k = 0; k <= n; k++) {
+			result pre = fold_with(evs, k, &t);
+
+			if (pre.n > 0)
+				memcpy(buf, pre.rows, pre.n * sizeof *buf);
+			rs.n = pre.n;
+			resume(&st, &rs, evs + k, n - k, &t);
+			same_rows(&full, &rs, "resume", set, k);
+			free(pre.rows);
+		}
+		/* what proj_apply does: one event at a time, always resumed */
+		rs.n = 0;
+		for (size_t k = 0; k < n; k++)
+			resume(&st, &rs, evs + k, 1, &t);
+		same_rows(&full, &rs, "chain", set, n);
+		free(full.rows);
+	}
+}
+
+TEST(resume_rejects_what_is_not_one_open_group)
+{
+	log_event a = entry("central-1", 1, T0), b = entry("central-2", 1, T0 + M);
+	log_event evs[] = { a, b, exit_("central-1", 2, T0 + H, a.id, 25000),
+		entry("central-1", 3, T0 + 2 * H), entry("central-2", 2, T0 + 3 * H) };
+	log_event other = entry("central-1", 4, T0 + 4 * H);
+	result r = FOLD(evs), open = fold(evs, 2);
+	proj_session two[2];
+	proj_fold f;
+
+	/* closed rows; two primaries; a conflict without its primary */
+	T_EQ_INT(EINVAL, proj_fold_begin(&f, NULL, r.rows, 1, NULL, NULL));
+	two[0] = r.rows[0];
+	two[1] = r.rows[2];
+	two[0].flags &= ~(unsigned)PROJ_S_CLOSED;
+	T_EQ_INT(EINVAL, proj_fold_begin(&f, NULL, two, 2, NULL, NULL));
+	T_EQ_INT(EINVAL, proj_fold_begin(&f, NULL, &open.rows[1], 1, NULL, NULL));
+	/* a good group, then another plate's event */
+	T_EQ_INT(0, proj_fold_begin(&f, NULL, open.rows, 2, NULL, NULL));
+	snprintf(other.plate, sizeof other.plate, "30B99999");
+	T_EQ_INT(EINVAL, proj_fold_step(&f, &other));
+	proj_fold_end(&f);
+	free(r.rows);
+	free(open.rows);
+}
+
 T_MAIN()
