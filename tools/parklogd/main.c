@@ -28,6 +28,7 @@
 #include "log/store.h"
 #include "log/writer.h"
 #include "msg/msg.h"
+#include "peers/peer.h"
 #include "projections/proj.h"
 #include "tools/parklogd/conf.h"
 
@@ -45,6 +46,7 @@ typedef struct node {
 	log_store *store;
 	proj *proj;
 	log_writer *writer;
+	peer_service *peers;
 	api_server *api;
 	api_edge *edges;	/* the policy's edges, kept for the api's copy */
 } node;
@@ -221,11 +223,49 @@ static int make_dir(const char *dir)
 }
 
 /* Store, projections, api table, writer, HTTP. Messages say what failed. */
+/* The configured peers in the peer service's terms; *out is malloc'd. */
+static int peer_addrs(const conf *c, peer_addr **out)
+{
+	peer_addr *a = calloc(c->npeers ? c->npeers : 1, sizeof *a);
+
+	if ((*out = a) == NULL)
+		return ENOMEM;
+	for (size_t i = 0; i < c->npeers; i++) {
+		snprintf(a[i].id, sizeof a[i].id, "%s", c->peers[i].id);
+		snprintf(a[i].host, sizeof a[i].host, "%s", c->peers[i].addr.host);
+		a[i].port = c->peers[i].addr.port;
+	}
+	return 0;
+}
+
+/* The replication service: listener bound, peers loaded, not running yet
+ * (it needs the writer, which needs it for the commit hook). */
+static int peers_create(node *n)
+{
+	const conf *c = n->cf;
+	peer_opts po = { .node = c->id, .listen_host = c->p2p.host,
+	    .listen_port = c->p2p.port, .secret = c->peer_secret,
+	    .npeers = c->npeers };
+	peer_addr *addrs;
+	int rc;
+
+	if ((rc = peer_addrs(c, &addrs)) != 0)
+		return rc;
+	po.peers = addrs;
+	rc = peer_service_create(n->store, n->proj, &po, &n->peers);
+	free(addrs);
+	if (rc != 0)
+		msg_warnx("p2p: %s:%d: %s", c->p2p.host, c->p2p.port,
+		    rc == PEER_ECONF ? "invalid peer configuration" : log_strerror(rc));
+	return rc;
+}
+
 static int node_start(node *n)
 {
 	const conf *c = n->cf;
 	log_store_opts so = { .origin = c->id, .durability = c->durability,
-	    .extra_dbs = PROJ_DBS + API_DBS };
+	    .extra_dbs = PROJ_DBS + API_DBS + PEER_DBS };
+	log_writer_opts wo = { .on_commit = peer_service_on_commit };
 	api_opts ao = { .port = c->http.port, .max_body = c->max_body,
 	    .max_conns = c->max_conns, .conn_timeout_s = c->conn_timeout_s };
 	int rc;
@@ -238,17 +278,25 @@ static int node_start(node *n)
 		return msg_warnx("%s: projections: %s", c->data_dir,
 		    proj_strerror(rc)), rc;
 	proj_attach(n->proj);
+	if ((rc = peers_create(n)) != 0)
+		return rc;
 	snprintf(ao.host, sizeof ao.host, "%s", c->http.host);
 	ao.store = n->store;
 	ao.proj = n->proj;
+	ao.hooks.p2p_status = peer_service_api_status;
+	ao.hooks.p2p_sync_state = peer_service_api_sync_state;
+	ao.hooks.ctx = n->peers;
 	if ((rc = make_policy(c, &ao.policy)) != 0)
 		return rc;
 	rc = api_server_create(&ao, &n->api);
 	policy_free(&ao.policy);
 	if (rc != 0)
 		return msg_warnx("http: %s", api_strerror(rc)), rc;
-	if ((rc = log_writer_start(n->store, NULL, &n->writer)) != 0)
+	wo.ctx = n->peers;	/* every commit: push what peers lack */
+	if ((rc = log_writer_start(n->store, &wo, &n->writer)) != 0)
 		return msg_warnx("log writer: %s", log_strerror(rc)), rc;
+	if ((rc = peer_service_start(n->peers, n->writer)) != 0)
+		return msg_warnx("p2p: %s", log_strerror(rc)), rc;
 	if ((rc = api_server_start(n->api, n->writer)) != 0)
 		return msg_warnx("http: %s:%d: %s", c->http.host, c->http.port,
 		    api_strerror(rc)), rc;
@@ -261,8 +309,12 @@ static void node_stop(node *n)
 {
 	if (n->api != NULL)
 		api_server_stop(n->api, 30000);
+	if (n->peers != NULL)	/* it may submit jobs: before the writer */
+		peer_service_stop(n->peers);
 	if (n->writer != NULL)
 		log_writer_stop(n->writer);
+	if (n->peers != NULL)
+		peer_service_destroy(n->peers);
 	api_server_free(n->api);
 	proj_close(n->proj);
 	if (n->store != NULL)
@@ -279,14 +331,34 @@ static void announce(const node *n, const flags *fl)
 	    strchr(c->http.host, ':') ? "]" : "", api_server_port(n->api),
 	    c->data_dir, dur[c->durability], fl->file ? ", config " : "",
 	    fl->file ? fl->file : "");
-	msg_info("standalone mode: no peers started (own stream %s)",
-	    log_store_own_stream(n->store));
+	msg_info("own stream %s; p2p on %s:%d, %s", log_store_own_stream(n->store),
+	    c->p2p.host, peer_service_port(n->peers),
+	    c->npeers ? "peers:" : "no peers (standalone mode)");
+	for (size_t i = 0; i < c->npeers; i++)
+		msg_info("  peer %s at %s:%d", c->peers[i].id, c->peers[i].addr.host,
+		    c->peers[i].addr.port);
 	if (c->nedges == 0)
 		msg_info("no edges configured: any edge id is accepted without a "
 		    "token (loopback only)");
 	if (c->operator_token[0] == '\0')
 		msg_info("no operator token: the operator API is open to whoever "
 		    "reaches %s", c->http.host);
+}
+
+/* SIGHUP: the peers list (their secret and our listener need a restart). */
+static void reload_peers(node *n, const conf *nc)
+{
+	peer_addr *addrs;
+
+	if (peer_addrs(nc, &addrs) != 0 ||
+	    peer_service_set_peers(n->peers, addrs, nc->npeers) != 0) {
+		msg_warnx("reload: peers unchanged (invalid list or out of memory)");
+	} else {
+		memcpy(n->cf->peers, nc->peers, sizeof nc->peers);
+		n->cf->npeers = nc->npeers;
+		msg_info("reload: %zu peers", nc->npeers);
+	}
+	free(addrs);
 }
 
 /* SIGHUP: edges, tokens, tariff and limits of the api from the file; the
@@ -319,6 +391,7 @@ static void reload(node *n, const flags *fl)
 	policy_free(&pol);
 	msg_info("reload: %zu edges, operator token %s, tariff \"%s\"",
 	    nc->nedges, nc->operator_token[0] ? "set" : "none", nc->tariff.name);
+	reload_peers(n, nc);
 	memcpy(n->cf->edges, nc->edges, sizeof nc->edges);
 	n->cf->nedges = nc->nedges;
 	memcpy(n->cf->operator_token, nc->operator_token, sizeof nc->operator_token);
@@ -373,6 +446,7 @@ int main(int argc, char **argv)
 	}
 	if (fl.level < 0)
 		msg_init("parklogd", n.cf->verbose);
+	peer_lws_messages(msg_level() >= MSG_DEBUG);
 	/* Before any thread exists, so that every thread inherits the mask. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);

@@ -1,0 +1,437 @@
+/* peers/service: several centrals in one process, each with its own store,
+ * projections, writer and peer service on a loopback port. */
+#include "tests/harness/t.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "peers/internal.h"
+#include "tests/unit/peers/node.h"
+
+#define WAIT_MS 10000
+
+static tnode N[3];
+
+static void dir_of(char *out, size_t len, const char *name)
+{
+	snprintf(out, len, "%s/%s", t_tmpdir, name);
+}
+
+/* Open n nodes, create their services, wire the given links (pairs of
+ * indices), start everything. */
+static void cluster(size_t n, const int links[][2], size_t nlinks)
+{
+	static const char *names[3] = { "central-1", "central-2", "central-3" };
+	char dir[600];
+
+	peer_lws_messages(0);
+	for (size_t i = 0; i < n; i++) {
+		dir_of(dir, sizeof dir, names[i]);
+		tnode_open(&N[i], names[i], dir, LOG_DURABLE_NONE);
+		T_EQ_INT(0, tnode_svc_create(&N[i], 0));
+		tnode_writer_start(&N[i]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		tnode *pp[3];
+		size_t np = 0;
+
+		for (size_t l = 0; l < nlinks; l++) {
+			if (links[l][0] == (int)i)
+				pp[np++] = &N[links[l][1]];
+			else if (links[l][1] == (int)i)
+				pp[np++] = &N[links[l][0]];
+		}
+		tnode_peers(&N[i], pp, np);
+	}
+	for (size_t i = 0; i < n; i++)
+		tnode_svc_start(&N[i]);
+}
+
+static void entries(tnode *n, const char *prefix, int count)
+{
+	char plate[16];
+
+	for (int i = 0; i < count; i++) {
+		snprintf(plate, sizeof plate, "%s%04d", prefix, i);
+		T_EQ_INT(0, tnode_gate(n, LOG_EV_ENTRY_PENDING, plate, NULL, 0, NULL));
+	}
+}
+
+static int wait_connected(tnode *a, tnode *b, int ms)
+{
+	for (int w = 0; w < ms; w += 10) {
+		if (tnode_status(a, b->origin).connected && tnode_status(b, a->origin).connected)
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
+TEST(live_push_both_ways)
+{
+	static const int links[][2] = { { 0, 1 } };
+	tnode *ns[2] = { &N[0], &N[1] };
+	peer_status st;
+
+	cluster(2, links, 1);
+	T_ASSERT(wait_connected(&N[0], &N[1], WAIT_MS));
+	entries(&N[0], "29A", 20);
+	entries(&N[1], "30B", 7);
+	T_ASSERT(tnodes_wait(ns, 2, WAIT_MS));
+	tview v = tnode_view(&N[1]);
+	T_EQ_U64(27, tview_events(&v));
+	T_EQ_U64(27, v.sum.inside);
+	free(v.st);
+	usleep(600 * 1000);	/* a status tick */
+	st = tnode_status(&N[0], "central-2");
+	T_EQ_INT(1, st.connected);
+	/* sent may count twice if both dials won the race for a moment;
+	 * received counts what was appended, exactly once */
+	T_ASSERT(st.events_sent >= 20);
+	T_EQ_U64(7, st.events_received);
+	T_EQ_U64(0, st.lag);
+	T_ASSERT(st.last_sync_ms > 0);
+	/* exactly one connection per pair, whoever dialed */
+	T_EQ_INT(1, st.dialed != tnode_status(&N[1], "central-1").dialed);
+	tnode_close(&N[0]);
+	tnode_close(&N[1]);
+}
+
+TEST(catch_up_after_late_start)
+{
+	static const int links[][2] = { { 0, 1 } };
+	tnode *ns[2] = { &N[0], &N[1] };
+	char dir[600];
+
+	peer_lws_messages(0);
+	dir_of(dir, sizeof dir, "a");
+	tnode_open(&N[0], "central-1", dir, LOG_DURABLE_NONE);
+	T_EQ_INT(0, tnode_svc_create(&N[0], 0));
+	tnode_writer_start(&N[0]);
+	entries(&N[0], "51F", 3000);	/* three batches and more */
+	dir_of(dir, sizeof dir, "b");
+	tnode_open(&N[1], "central-2", dir, LOG_DURABLE_NONE);
+	T_EQ_INT(0, tnode_svc_create(&N[1], 0));
+	tnode_writer_start(&N[1]);
+	entries(&N[1], "77K", 5);
+	(void)links;
+	tnode *p0 = &N[1], *p1 = &N[0];
+	tnode_peers(&N[0], &p0, 1);
+	tnode_peers(&N[1], &p1, 1);
+	tnode_svc_start(&N[0]);
+	tnode_svc_start(&N[1]);
+	T_ASSERT(tnodes_wait(ns, 2, WAIT_MS));
+	tview v = tnode_view(&N[1]);
+	T_EQ_U64(3005, tview_events(&v));
+	free(v.st);
+	tnode_close(&N[0]);
+	tnode_close(&N[1]);
+}
+
+TEST(relay_over_a_line)
+{
+	static const int links[][2] = { { 0, 1 }, { 1, 2 } };	/* no 1-3 link */
+	tnode *ns[3] = { &N[0], &N[1], &N[2] };
+
+	cluster(3, links, 2);
+	entries(&N[0], "11A", 50);
+	entries(&N[2], "33C", 30);
+	T_ASSERT(tnodes_wait(ns, 3, WAIT_MS));
+	tview v = tnode_view(&N[2]);
+	T_EQ_U64(80, tview_events(&v));
+	free(v.st);
+	T_EQ_INT(0, tnode_status(&N[0], "central-3").connected);	/* not configured */
+	/* nothing echoed back: 1 received only 3's events, via 2 */
+	usleep(600 * 1000);
+	T_EQ_U64(30, tnode_status(&N[0], "central-2").events_received);
+	T_EQ_U64(50, tnode_status(&N[2], "central-2").events_received);
+	for (int i = 2; i >= 0; i--)
+		tnode_close(&N[i]);
+}
+
+static int count_conflicts(void *ctx, const proj_session *s)
+{
+	(void)s;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+TEST(partition_and_heal_double_entry)
+{
+	static const int links[][2] = { { 0, 1 } };
+	tnode *ns[2] = { &N[0], &N[1] };
+	log_event e0, e1;
+	int port1;
+
+	cluster(2, links, 1);
+	entries(&N[0], "40P", 10);
+	T_ASSERT(tnodes_wait(ns, 2, WAIT_MS));
+	/* cut: central-2's service stops, both sides keep taking gates */
+	port1 = N[1].port;
+	tnode_svc_stop(&N[1]);
+	T_EQ_INT(0, tnode_gate(&N[0], LOG_EV_ENTRY_PENDING, "99X12345", NULL, 0, &e0));
+	usleep(5000);
+	T_EQ_INT(0, tnode_gate(&N[1], LOG_EV_ENTRY_PENDING, "99X12345", NULL, 0, &e1));
+	entries(&N[0], "41Q", 20);
+	entries(&N[1], "42R", 20);
+	T_EQ_INT(0, tnode_gate(&N[1], LOG_EV_EXIT, "40P0003", NULL, 25000, NULL));
+	T_ASSERT(!tnodes_converged(ns, 2));
+	/* heal: the same listener again */
+	T_EQ_INT(0, tnode_svc_create(&N[1], port1));
+	tnode *p = &N[0];
+	tnode_peers(&N[1], &p, 1);
+	tnode_svc_start(&N[1]);
+	T_ASSERT(tnodes_wait(ns, 2, 15000));
+	for (int i = 0; i < 2; i++) {
+		tview v = tnode_view(&N[i]);
+		log_txn *t;
+		int c = 0;
+
+		T_EQ_U64(10 + 20 + 20 + 3, tview_events(&v));
+		T_ASSERT(v.sum.conflicts >= 1);
+		T_EQ_INT(0, log_txn_begin(N[i].s, 0, &t));
+		T_EQ_INT(0, proj_each_conflict(N[i].p, t, count_conflicts, &c));
+		log_txn_abort(t);
+		T_ASSERT(c >= 1);
+		/* the plate is inside once: 10 + 20 + 20 + 1, less the exit */
+		T_EQ_U64(10 + 20 + 20 + 1 - 1, v.sum.inside);
+		free(v.st);
+	}
+	tnode_close(&N[0]);
+	tnode_close(&N[1]);
+}
+
+/* A stream neither node wrote, with different bytes at one position. */
+static void ghost(tnode *n, int count, int odd_at)
+{
+	log_txn *t;
+	log_event e;
+	char buf[LOG_EVENT_MAX], err[200];
+
+	T_EQ_INT(0, log_txn_begin(n->s, 1, &t));
+	for (int i = 1; i <= count; i++) {
+		int len;
+
+		memset(&e, 0, sizeof e);
+		e.type = LOG_EV_ENTRY_PENDING;
+		snprintf(e.origin, sizeof e.origin, "central-9");
+		e.epoch = 9;
+		e.seq = (uint64_t)i;
+		e.ts = 1764547200000LL + i;
+		snprintf(e.plate, sizeof e.plate, i == odd_at ? "66Z%05d" : "55G%05d", i);
+		snprintf(e.plate_view, sizeof e.plate_view, "%s", e.plate);
+		snprintf(e.vehicle, sizeof e.vehicle, "car");
+		snprintf(e.edge_id, sizeof e.edge_id, "edge-9");
+		e.entry_ts = e.duration_s = -1;
+		log_event_id(e.id, e.origin, e.ts, e.plate);
+		snprintf(e.session, sizeof e.session, "%s", e.id);
+		len = log_event_encode(&e, buf, sizeof buf);
+		T_ASSERT(len > 0);
+		T_EQ_INT(0, log_txn_append_peer(t, buf, (size_t)len, err, sizeof err));
+	}
+	T_EQ_INT(0, log_txn_commit(t));
+}
+
+static uint64_t ghost_P(tnode *n)
+{
+	log_txn *t;
+	log_stream_info si;
+
+	T_EQ_INT(0, log_txn_begin(n->s, 0, &t));
+	T_EQ_INT(0, log_txn_stream_find(t, "central-9:0000000000000009", &si));
+	log_txn_abort(t);
+	return si.head_P;
+}
+
+TEST(fork_refused_and_reported)
+{
+	char dir[600];
+	uint64_t pa, pb;
+
+	peer_lws_messages(0);
+	dir_of(dir, sizeof dir, "a");
+	tnode_open(&N[0], "central-1", dir, LOG_DURABLE_NONE);
+	dir_of(dir, sizeof dir, "b");
+	tnode_open(&N[1], "central-2", dir, LOG_DURABLE_NONE);
+	ghost(&N[0], 5, 0);		/* 1..5 */
+	ghost(&N[1], 3, 3);		/* 1..3, the 3rd differs */
+	pa = ghost_P(&N[0]);
+	pb = ghost_P(&N[1]);
+	for (int i = 0; i < 2; i++) {
+		T_EQ_INT(0, tnode_svc_create(&N[i], 0));
+		tnode_writer_start(&N[i]);
+	}
+	tnode *p0 = &N[1], *p1 = &N[0];
+	tnode_peers(&N[0], &p0, 1);
+	tnode_peers(&N[1], &p1, 1);
+	tnode_svc_start(&N[0]);
+	tnode_svc_start(&N[1]);
+	entries(&N[0], "12A", 5);
+	entries(&N[1], "34B", 5);
+	for (int w = 0; w < WAIT_MS && (tnode_status(&N[0], "central-2").nforks == 0 ||
+	    tnode_status(&N[1], "central-1").nforks == 0); w += 10)
+		usleep(10000);
+	T_EQ_INT(1, tnode_status(&N[0], "central-2").nforks);
+	T_EQ_INT(1, tnode_status(&N[1], "central-1").nforks);
+	T_EQ_STR("central-9:0000000000000009", tnode_status(&N[1], "central-1").forks[0]);
+	/* nothing overwritten, and the other streams still flow */
+	usleep(300 * 1000);
+	T_EQ_U64(pa, ghost_P(&N[0]));
+	T_EQ_U64(pb, ghost_P(&N[1]));
+	for (int w = 0; w < WAIT_MS; w += 10) {
+		tview a = tnode_view(&N[0]), b = tnode_view(&N[1]);
+		uint64_t ea = tview_events(&a), eb = tview_events(&b);
+
+		free(a.st);
+		free(b.st);
+		if (ea == 5 + 5 + 5 && eb == 3 + 5 + 5)
+			break;
+		usleep(10000);
+	}
+	tview a = tnode_view(&N[0]), b = tnode_view(&N[1]);
+	T_EQ_U64(15, tview_events(&a));
+	T_EQ_U64(13, tview_events(&b));
+	free(a.st);
+	free(b.st);
+	tnode_close(&N[0]);
+	tnode_close(&N[1]);
+}
+
+TEST(wrong_secret_refused)
+{
+	char dir[600];
+
+	peer_lws_messages(0);
+	for (int i = 0; i < 2; i++) {
+		dir_of(dir, sizeof dir, i ? "b" : "a");
+		tnode_open(&N[i], i ? "central-2" : "central-1", dir, LOG_DURABLE_NONE);
+	}
+	snprintf(N[1].secret, sizeof N[1].secret, "not-the-facility-secret");
+	for (int i = 0; i < 2; i++) {
+		T_EQ_INT(0, tnode_svc_create(&N[i], 0));
+		tnode_writer_start(&N[i]);
+	}
+	tnode *p0 = &N[1], *p1 = &N[0];
+	tnode_peers(&N[0], &p0, 1);
+	tnode_peers(&N[1], &p1, 1);
+	tnode_svc_start(&N[0]);
+	tnode_svc_start(&N[1]);
+	entries(&N[0], "12A", 3);
+	for (int w = 0; w < WAIT_MS && tnode_status(&N[0], "central-2").auth_failures == 0; w += 10)
+		usleep(10000);
+	T_ASSERT(tnode_status(&N[0], "central-2").auth_failures > 0);
+	T_ASSERT(tnode_status(&N[1], "central-1").auth_failures > 0);
+	T_EQ_INT(0, tnode_status(&N[0], "central-2").connected);
+	tview b = tnode_view(&N[1]);
+	T_EQ_U64(0, tview_events(&b));
+	free(b.st);
+	tnode_close(&N[0]);
+	tnode_close(&N[1]);
+}
+
+/* Garbage, binary, oversized, out-of-order and flooding clients each lose
+ * their connection; the two centrals keep replicating meanwhile. */
+TEST(bad_clients_closed_service_goes_on)
+{
+	static const int links[][2] = { { 0, 1 } };
+	tnode *ns[2] = { &N[0], &N[1] };
+	char cmd[1200];
+	pid_t pid;
+	int status;
+
+	cluster(2, links, 1);
+	T_ASSERT(wait_connected(&N[0], &N[1], WAIT_MS));
+	usleep(300 * 1000);	/* a duplicate dial, if any, is resolved */
+	uint64_t connects = tnode_status(&N[0], "central-2").connects;
+	snprintf(cmd, sizeof cmd, "%d", N[0].port);
+	if ((pid = fork()) == 0) {
+		execl("/usr/bin/python3", "python3", PEER_BADPEER_PY, cmd, (char *)NULL);
+		_exit(127);
+	}
+	/* keep the gates busy while the bad clients run */
+	for (int i = 0; i < 40; i++) {
+		char plate[16];
+
+		snprintf(plate, sizeof plate, "77B%04d", i);
+		T_EQ_INT(0, tnode_gate(&N[0], LOG_EV_ENTRY_PENDING, plate, NULL, 0, NULL));
+		usleep(50 * 1000);
+	}
+	T_EQ_INT(pid, waitpid(pid, &status, 0));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		T_FAIL("bad-client script failed (status %d)", status);
+	T_ASSERT(tnodes_wait(ns, 2, WAIT_MS));
+	T_EQ_INT(1, tnode_status(&N[0], "central-2").connected);
+	T_EQ_U64(connects, tnode_status(&N[0], "central-2").connects);	/* never dropped */
+	tnode_close(&N[0]);
+	tnode_close(&N[1]);
+}
+
+TEST(peers_added_and_removed_at_run_time)
+{
+	static const int links[][2] = { { 0, 1 } };
+	tnode *ns[2] = { &N[0], &N[1] };
+
+	cluster(2, links, 1);
+	T_ASSERT(wait_connected(&N[0], &N[1], WAIT_MS));
+	tnode_peers(&N[0], NULL, 0);	/* SIGHUP without the peer */
+	tnode_peers(&N[1], NULL, 0);
+	usleep(300 * 1000);
+	entries(&N[0], "88H", 5);
+	usleep(500 * 1000);
+	T_ASSERT(!tnodes_converged(ns, 2));
+	tnode *p0 = &N[1], *p1 = &N[0];
+	tnode_peers(&N[0], &p0, 1);	/* and back */
+	tnode_peers(&N[1], &p1, 1);
+	T_ASSERT(tnodes_wait(ns, 2, WAIT_MS));
+	tnode_close(&N[0]);
+	tnode_close(&N[1]);
+}
+
+TEST(progress_persisted)
+{
+	static const int links[][2] = { { 0, 1 } };
+	tnode *ns[2] = { &N[0], &N[1] };
+	peer_status st;
+
+	cluster(2, links, 1);
+	entries(&N[0], "21D", 12);
+	T_ASSERT(tnodes_wait(ns, 2, WAIT_MS));
+	usleep(300 * 1000);
+	tnode_close(&N[1]);
+	tnode_close(&N[0]);
+	/* reopen central-1 alone: its counters about central-2 are back */
+	char dir[600];
+	peer_addr a = { "central-2", "127.0.0.1", 1 };
+	peer_opts po = { .listen_host = "127.0.0.1", .secret = "x", .peers = &a, .npeers = 1 };
+
+	dir_of(dir, sizeof dir, "central-1");
+	tnode_open(&N[0], "central-1", dir, LOG_DURABLE_NONE);
+	T_EQ_INT(0, peer_service_create(N[0].s, N[0].p, &po, &N[0].svc));
+	st = tnode_status(&N[0], "central-2");
+	T_ASSERT(st.events_sent >= 12);
+	T_ASSERT(st.last_sync_ms > 0);
+	T_EQ_INT(0, st.connected);
+	tnode_close(&N[0]);
+}
+
+TEST(bad_options_refused)
+{
+	char dir[600];
+	peer_addr self = { "central-1", "127.0.0.1", 9 };
+	peer_opts po = { .listen_host = "0.0.0.0", .secret = "" };
+	peer_service *svc;
+
+	dir_of(dir, sizeof dir, "a");
+	tnode_open(&N[0], "central-1", dir, LOG_DURABLE_NONE);
+	T_EQ_INT(PEER_ECONF, peer_service_create(N[0].s, N[0].p, &po, &svc));
+	po.listen_host = "127.0.0.1";	/* loopback: no secret is allowed */
+	T_EQ_INT(0, peer_service_create(N[0].s, N[0].p, &po, &svc));
+	peer_service_destroy(svc);
+	po.secret = "s";
+	po.peers = &self;
+	po.npeers = 1;
+	T_EQ_INT(PEER_ECONF, peer_service_create(N[0].s, N[0].p, &po, &svc));
+	tnode_close(&N[0]);
+}
+
+T_MAIN()
