@@ -49,6 +49,7 @@ struct proj {
 	 * otherwise cost a dozen LMDB reads and writes of the same few keys.
 	 * dserial names the transaction they belong to (0: none). */
 	int attached;		/* proj_precommit installed by proj_attach */
+	int missing;		/* read-only, and no projection tables exist */
 	_Atomic uint64_t dserial;
 	proj__mdelta md[PROJ__MD_MAX];
 	size_t nmd;
@@ -63,7 +64,7 @@ struct proj {
 const char *proj_strerror(int err)
 {
 	if (err == PROJ_ESTALE)
-		return "projections were made by another tariff or schema";
+		return "projections missing, or made by another tariff or schema";
 	if (err == PROJ_ETARIFF_CONFIG)
 		return "invalid tariff configuration";
 	if (err == PROJ_ETARIFF_DURATION)
@@ -665,6 +666,13 @@ static int proj__open_dbis(proj *p, log_store *s)
 		 * written, never read by queries; proj_check says stale. */
 		if (rc == MDB_NOTFOUND && t[i].off == offsetof(proj, open))
 			rc = 0;
+		/* A read-only open of a log that never had projections (written
+		 * by a tool without them): the log is still readable; every
+		 * projection query answers PROJ_ESTALE. */
+		if (rc == MDB_NOTFOUND) {
+			p->missing = 1;
+			return 0;
+		}
 		if (rc != 0)
 			return rc;
 	}
@@ -678,6 +686,8 @@ static int proj__current(proj *p, log_txn *t)
 	MDB_txn *txn = log_txn_mdb(t);
 	int rc;
 
+	if (p->missing)
+		return PROJ_ESTALE;
 	if ((rc = proj__meta_get(p, txn, "schema", &schema)) != 0 ||
 	    (rc = proj__meta_get(p, txn, "tariff", &tariff)) != 0 ||
 	    (rc = proj__meta_get(p, txn, "rowsize", &rowsize)) != 0)
@@ -739,9 +749,15 @@ int proj_open(log_store *s, const proj_tariff *tariff, proj **out)
 		goto err;
 	if (tariff != NULL)
 		p->tariff = *tariff;
+	else if (p->missing)
+		proj_tariff_default(&p->tariff);
 	else if ((rc = proj__stored_tariff(p, &p->tariff)) != 0)
 		goto err;
 	p->tariff_hash = proj_tariff_hash(&p->tariff);
+	if (p->missing) {
+		*out = p;
+		return 0;
+	}
 	/* A read-only store cannot rebuild: it opens as is; proj_check says. */
 	rc = proj__refresh(p);
 	if (rc == LOG_EREADONLY)
@@ -817,15 +833,19 @@ int proj_session_get(proj *p, log_txn *t, const char *id, proj_session *out)
 {
 	MDB_val k = { strlen(id), (void *)id };
 
+	if (p->missing)
+		return PROJ_ESTALE;
 	return proj__row_get(p, log_txn_mdb(t), &k, out);
 }
 
 int proj_inside_get(proj *p, log_txn *t, const char *plate, proj_session *out)
 {
 	MDB_val k = { strlen(plate), (void *)plate }, id;
-	int rc = mdb_get(log_txn_mdb(t), p->inside, &k, &id);
+	int rc;
 
-	if (rc == MDB_NOTFOUND)
+	if (p->missing)
+		return PROJ_ESTALE;
+	if ((rc = mdb_get(log_txn_mdb(t), p->inside, &k, &id)) == MDB_NOTFOUND)
 		return LOG_NOTFOUND;
 	return rc != 0 ? rc : proj__row_get(p, log_txn_mdb(t), &id, out);
 }
@@ -836,6 +856,8 @@ int proj_day_get(proj *p, log_txn *t, int32_t day, proj_day *out)
 	MDB_val k = { sizeof kb, kb }, d;
 	int rc;
 
+	if (p->missing)
+		return PROJ_ESTALE;
 	memset(out, 0, sizeof *out);
 	if ((rc = proj__flush(p, t)) != 0)	/* a writer reading its own changes */
 		return rc;
@@ -892,6 +914,8 @@ int proj_summary_get(proj *p, log_txn *t, proj_summary *out)
 	int rc;
 
 	memset(out, 0, sizeof *out);
+	if (p->missing)
+		return PROJ_ESTALE;
 	if ((rc = proj__flush(p, t)) != 0)	/* a writer reading its own changes */
 		return rc;
 	for (size_t i = 0; i < 7; i++)
@@ -942,11 +966,15 @@ static int proj__walk(proj *p, log_txn *t, MDB_dbi dbi, const char *key,
 
 int proj_each_inside(proj *p, log_txn *t, proj_session_cb cb, void *ctx)
 {
+	if (p->missing)
+		return PROJ_ESTALE;
 	return proj__walk(p, t, p->inside, NULL, 0, cb, ctx);
 }
 
 int proj_each_conflict(proj *p, log_txn *t, proj_session_cb cb, void *ctx)
 {
+	if (p->missing)
+		return PROJ_ESTALE;
 	return proj__walk(p, t, p->conflict, NULL, 1, cb, ctx);
 }
 
@@ -963,6 +991,8 @@ int proj_each_plate(proj *p, log_txn *t, const char *plate, proj_session_cb cb, 
 	proj__rows r = { NULL, NULL, 0, 0 };
 	int rc;
 
+	if (p->missing)
+		return PROJ_ESTALE;
 	/* p_plate is ordered by id; callers want time order. */
 	if ((rc = proj__load_rows(p, log_txn_mdb(t), p->plate, plate, &r)) == 0 && r.n > 1)
 		qsort(r.s, r.n, sizeof *r.s, proj__cmp_opening);
@@ -982,6 +1012,8 @@ int proj_each_recent(proj *p, log_txn *t, int64_t from_ms, int64_t to_ms,
 	proj_session s;
 	int rc;
 
+	if (p->missing)
+		return PROJ_ESTALE;
 	if ((rc = mdb_cursor_open(txn, p->time, &c)) != 0)
 		return rc;
 	/* Start at the first key >= to_ms and step back; or at the end. */

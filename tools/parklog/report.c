@@ -84,7 +84,7 @@ int cli_stats(int argc, char **argv)
 	log_txn *t = NULL;
 	size_t n = 0;
 	cli_data d;
-	int rc;
+	int rc, prc;
 
 	if ((rc = cli_one_dir(argc, argv, help)) != 0)
 		return rc < 0 ? CLI_OK : rc;
@@ -93,7 +93,8 @@ int cli_stats(int argc, char **argv)
 	if ((rc = log_txn_begin(d.store, 0, &t)) != 0 ||
 	    (rc = log_txn_stat(t, &ls)) != 0 ||
 	    (rc = log_txn_streams(t, &st, &n)) != 0 ||
-	    (rc = proj_summary_get(d.proj, t, &ps)) != 0) {
+	    ((prc = proj_summary_get(d.proj, t, &ps)) != 0 && prc != PROJ_ESTALE &&
+	    (rc = prc) != 0)) {
 		fprintf(stderr, "parklog stats: %s\n", proj_strerror(rc));
 		goto out;
 	}
@@ -105,9 +106,13 @@ int cli_stats(int argc, char **argv)
 		    "\"own\":%s}", i ? "," : "", st[i].name,
 		    (unsigned long long)st[i].head_seq, (unsigned long long)st[i].head_P,
 		    st[i].own ? "true" : "false");
-	printf("],\"projections\":{");
-	cli_summary_json(&ps);
-	printf("}}\n");
+	if (prc == PROJ_ESTALE) {	/* a log without (current) projections */
+		printf("],\"projections\":null}\n");
+	} else {
+		printf("],\"projections\":{");
+		cli_summary_json(&ps);
+		printf("}}\n");
+	}
 out:
 	free(st);
 	if (t)
