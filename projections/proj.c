@@ -780,6 +780,7 @@ void proj_close(proj *p)
 		log_store_set_precommit(p->store, NULL, NULL);
 	}
 	free(p->evs);
+	free(p->dd);
 	proj__rows_free(&p->old);
 	free(p);
 }
