@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "log/store.h"
+#include "tools/bench/bench_util.h"
 
 #define T0 1764547200000LL
 #define MAXRUNS 31
@@ -32,36 +33,6 @@
 static long plates = 100000;
 static int random_keys;
 
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof *v, cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-	return remove(p);
-}
-
-static void rm_tree(const char *dir)
-{
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 /* Event k: a plate out of PLATES, the type cycling, an EXIT with a fee. */
 static void make_event(long k, log_event *e)
@@ -101,7 +72,7 @@ static double run_store(const char *dir, long n, int batch, double *avg)
 
 	if (log_store_open(dir, &o, &s) != 0)
 		return -1;
-	t0 = now_s();
+	t0 = bench_now_s();
 	for (long k = 0; k < n && rc == 0; k += batch) {
 		if ((rc = log_txn_begin(s, 1, &t)) != 0)
 			break;
@@ -114,7 +85,7 @@ static double run_store(const char *dir, long n, int batch, double *avg)
 			bytes = (double)r.len;
 		rc = rc ? (log_txn_abort(t), rc) : log_txn_commit(t);
 	}
-	t0 = now_s() - t0;
+	t0 = bench_now_s() - t0;
 	log_store_close(s);
 	if (rc != 0) {
 		fprintf(stderr, "bench_log: store: %s\n", log_strerror(rc));
@@ -159,7 +130,7 @@ static double run_raw(const char *dir, long n, int batch, size_t size)
 	memset(val, 'x', sizeof val);
 	if ((rc = raw_open(dir, &env, &dbi)) != 0)
 		goto err;
-	t0 = now_s();
+	t0 = bench_now_s();
 	for (long i = 0; i < n && rc == 0; i += batch) {
 		if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
 			break;
@@ -177,7 +148,7 @@ static double run_raw(const char *dir, long n, int batch, size_t size)
 		}
 		rc = rc ? (mdb_txn_abort(txn), rc) : mdb_txn_commit(txn);
 	}
-	t0 = now_s() - t0;
+	t0 = bench_now_s() - t0;
 err:
 	mdb_env_close(env);
 	if (rc != 0) {
@@ -197,13 +168,13 @@ static int bench(const char *dir, int batch, long n, int runs)
 		snprintf(rd, sizeof rd, "%s/raw-%d-%d", dir, batch, r);
 		st[r] = run_store(sd, n, batch, &avg);
 		raw[r] = run_raw(rd, n, batch, (size_t)avg);
-		rm_tree(sd);
-		rm_tree(rd);
+		bench_rmtree(sd);
+		bench_rmtree(rd);
 		if (st[r] < 0 || raw[r] < 0)
 			return 1;
 	}
-	ms = median(st, runs);
-	mr = median(raw, runs);
+	ms = bench_median(st, runs);
+	mr = bench_median(raw, runs);
 	printf("batch %4d  events %8ld  store %10.0f ev/s  raw lmdb %10.0f puts/s"
 	    "  ratio %.2f  (record %.0f B, median of %d)\n", batch, n, ms, mr,
 	    ms / mr, avg, runs);
@@ -245,6 +216,6 @@ int main(int argc, char **argv)
 	rc = bench(dir, 1, n1, runs) || bench(dir, 100, n, runs) ||
 	    bench(dir, 1000, n, runs);
 	if (own)
-		rm_tree(dir);
+		bench_rmtree(dir);
 	return rc;
 }

@@ -9,7 +9,6 @@
  *
  *   bench_replay [-n EVENTS] [-p PLATES] [-r RUNS] [-d DIR]
  */
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,27 +17,7 @@
 
 #include "log/store.h"
 #include "projections/proj.h"
-
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof *v, cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
+#include "tools/bench/bench_util.h"
 
 /* Event k of the synthetic day: plate k/3 % plates, type by k % 3. */
 static void make_event(long k, long plates, log_event *e, char sess[][LOG_ID_MAX + 1])
@@ -123,12 +102,6 @@ static int scan(log_store *s, long *count)
 	return rc == LOG_END ? 0 : rc;
 }
 
-static int rm_cb(const char *p, const struct stat *st, int f, struct FTW *w)
-{
-	(void)st; (void)f; (void)w;
-	return remove(p);
-}
-
 int main(int argc, char **argv)
 {
 	long n = 1000000, plates = 100000, count = 0;
@@ -162,19 +135,19 @@ int main(int argc, char **argv)
 	ts = calloc((size_t)runs, sizeof *ts);
 	tr = calloc((size_t)runs, sizeof *tr);
 	printf("bench_replay: %ld events over %ld plates in %s\n", n, plates, dir);
-	t0 = now_s();
+	t0 = bench_now_s();
 	if (fill(dir, n, plates) != 0)
 		goto out;
-	printf("  written in %.1f s\n", now_s() - t0);
+	printf("  written in %.1f s\n", bench_now_s() - t0);
 	if (log_store_open(dir, &o, &s) != 0)
 		goto out;
 	proj_tariff_default(&tariff);
 	for (int i = 0; i < runs; i++) {
-		t0 = now_s();
+		t0 = bench_now_s();
 		if (scan(s, &count) != 0 || count != n)
 			goto out;
-		ts[i] = count / (now_s() - t0);
-		t0 = now_s();
+		ts[i] = count / (bench_now_s() - t0);
+		t0 = bench_now_s();
 		if (log_txn_begin(s, 0, &t) != 0)
 			goto out;
 		rc = proj_replay(t, &tariff, &sum);
@@ -182,11 +155,11 @@ int main(int argc, char **argv)
 		if (rc != 0)
 			goto out;
 		rc = 1;	/* any later goto out is a failure too */
-		tr[i] = n / (now_s() - t0);
+		tr[i] = n / (bench_now_s() - t0);
 		printf("  run %d: scan %.0f events/s, replay %.0f events/s (%llu sessions)\n",
 		    i + 1, ts[i], tr[i], (unsigned long long)sum.sessions);
 	}
-	double ms = median(ts, runs), mr = median(tr, runs);
+	double ms = bench_median(ts, runs), mr = bench_median(tr, runs);
 	printf("median of %d: scan %.0f events/s, replay %.0f events/s, "
 	    "replay/scan %.2f\n", runs, ms, mr, mr / ms);
 	rc = 0;
@@ -195,7 +168,7 @@ out:
 		fprintf(stderr, "bench_replay: failed\n");
 	log_store_close(s);
 	if (own_dir)
-		nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+		bench_rmtree(dir);
 	free(ts);
 	free(tr);
 	return rc;
