@@ -74,6 +74,7 @@ struct log_txn {
 	log_store *s;
 	MDB_txn *txn;
 	uint64_t serial;
+	int failed;		/* an append failed half-way: must not commit */
 	int write;
 	int locked;
 	struct log__sc *sc;
@@ -934,7 +935,7 @@ int log_txn_commit(log_txn *t)
 	for (log_iter *it = t->iters; it != NULL; it = it->next)
 		if (it->c != NULL)
 			mdb_cursor_close(it->c), it->c = NULL;
-	rc = log__flush(t);
+	rc = t->failed ? t->failed : log__flush(t);
 	if (rc == 0 && t->s->precommit != NULL)
 		rc = t->s->precommit(t->s->precommit_ctx, t);
 	if ((rc = log__full(t, rc)) != 0) {
@@ -1086,17 +1087,31 @@ static int log__write(log_txn *t, struct log__sc *sc, const log_event *ev, size_
 	log__put64(p + 12, rec.h);
 	log__put64(p + 20, rec.P);
 	log__key(key, sc->no, ev->seq);
-	if ((rc = log__put_id(t, ev->id, key)) != 0 ||
-	    (rc = log__put_log(t, key, &v)) != 0 ||
+	/* The id goes first: a clash there has written nothing. */
+	if ((rc = log__put_id(t, ev->id, key)) != 0)
+		return log__full(t, rc);
+	if ((rc = log__put_log(t, key, &v)) != 0 ||
 	    (rc = log__put_plate(t, ev)) != 0 ||
 	    (rc = log__range_note(t, sc->no, ev->seq)) != 0)
-		return log__full(t, rc);
+		goto failed;
 	sc->head_seq = ev->seq;
 	sc->head_P = rec.P;
 	sc->dirty = 1;
 	if (ev->ts > t->max_ts)
 		t->max_ts = ev->ts;
-	return t->s->apply ? t->s->apply(t->s->apply_ctx, t, ev, &rec) : 0;
+	if (t->s->apply && (rc = t->s->apply(t->s->apply_ctx, t, ev, &rec)) != 0)
+		goto failed;
+	return 0;
+failed:
+	/* Half an event (or an event without its projections) is in the
+	 * transaction: it must never commit. */
+	t->failed = rc = log__full(t, rc);
+	return rc;
+}
+
+int log_txn_failed(const log_txn *t)
+{
+	return t->failed;
 }
 
 int log_txn_append_own(log_txn *t, log_event *ev)

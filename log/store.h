@@ -132,6 +132,10 @@ void log_txn_abort(log_txn *t);
 MDB_txn *log_txn_mdb(log_txn *t);
 /* A number no other transaction of this store (in this process) has had. */
 uint64_t log_txn_serial(const log_txn *t);
+/* Non-zero (the error) once an append failed after writing part of its
+ * records, or its apply hook failed: such a transaction can only be
+ * aborted; log_txn_commit refuses it with that error. */
+int log_txn_failed(const log_txn *t);
 
 /* ---- appends (write transactions) ------------------------------------ */
 

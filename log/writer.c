@@ -65,13 +65,15 @@ static int log__keep_ranges(log_writer *w, log_txn *t)
 	return 0;
 }
 
-/* One attempt: run every job in one write txn and commit. */
-static int log__attempt(log_writer *w, log_job *batch)
+/* One attempt: run every job in one write txn and commit. If a job left
+ * the txn unable to commit (an append failed half-way), *bad names it. */
+static int log__attempt(log_writer *w, log_job *batch, log_job **bad)
 {
 	log_txn *t = NULL;
 	uint64_t t0;
 	int rc;
 
+	*bad = NULL;
 	if ((rc = log_txn_begin(w->s, 1, &t)) != 0)
 		goto err;
 	for (log_job *j = batch; j != NULL; j = j->next__) {
@@ -79,6 +81,10 @@ static int log__attempt(log_writer *w, log_job *batch)
 		/* The txn is unusable after a full map: retry the batch. */
 		if (j->rc__ == MDB_MAP_FULL) {
 			rc = MDB_MAP_FULL;
+			goto err;
+		}
+		if ((rc = log_txn_failed(t)) != 0) {
+			*bad = j;
 			goto err;
 		}
 	}
@@ -111,13 +117,33 @@ static void log__account(log_writer *w, size_t n, int rc)
 	pthread_mutex_unlock(&w->mu);
 }
 
+/* Take `bad` out of the batch; it is answered apart with its error. */
+static log_job *log__drop(log_job *batch, log_job *bad, size_t *n)
+{
+	log_job **pp = &batch;
+
+	while (*pp != bad)
+		pp = &(*pp)->next__;
+	*pp = bad->next__;
+	bad->next__ = NULL;
+	(*n)--;
+	bad->done(bad, bad->rc__ ? bad->rc__ : LOG_ECORRUPT);
+	return batch;
+}
+
 static void log__batch(log_writer *w, log_job *batch, size_t n)
 {
 	log_commit_info ci;
-	int rc = log__attempt(w, batch);
+	log_job *bad;
+	int rc = log__attempt(w, batch, &bad);
 
 	if (rc == MDB_MAP_FULL && (rc = log_store_grow(w->s)) == 0)
-		rc = log__attempt(w, batch);
+		rc = log__attempt(w, batch, &bad);
+	/* One job broke the txn: the others go again without it. */
+	while (bad != NULL && (batch = log__drop(batch, bad, &n)) != NULL)
+		rc = log__attempt(w, batch, &bad);
+	if (batch == NULL)
+		return;
 	log__account(w, n, rc);
 	if (rc == 0 && w->o.on_commit != NULL) {
 		ci = (log_commit_info){ .jobs = n, .events = w->events, .ranges = w->rg,

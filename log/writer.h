@@ -11,7 +11,9 @@
  * a run() that returns non-zero must not have appended anything — decide
  * first, append last. If the transaction itself fails (LMDB error, I/O, map
  * full after growing), every job of the batch gets that error in done() and
- * nothing of the batch is kept.
+ * nothing of the batch is kept. A job whose append failed half-way (the
+ * store then refuses to commit, log_txn_failed) gets its error alone: the
+ * batch is aborted and the other jobs run again without it.
  *
  * Re-runs: if the batch's transaction hits MDB_MAP_FULL (in a run() or at
  * the commit) it is aborted, the map is grown and the whole batch runs once

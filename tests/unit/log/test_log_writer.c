@@ -2,6 +2,7 @@
  * growth with a retried batch. */
 #include "tests/harness/t.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <unistd.h>
@@ -239,6 +240,49 @@ TEST(map_full_retries_the_batch)
 	T_EQ_U64(N, st.events);
 	log_store_close(s);
 	free(jobs);
+}
+
+/* An apply hook that fails for one plate: that event would be half-written. */
+static int apply_fail_k1(void *hook, log_txn *t, const log_event *ev, const log_rec *rec)
+{
+	(void)hook; (void)t; (void)rec;
+	return strcmp(ev->plate, "29A000001") == 0 ? ENOSPC : 0;
+}
+
+TEST(a_job_that_breaks_the_txn_fails_alone)
+{
+	log_store *s = open_store(0);
+	log_writer *w;
+	job jobs[3];
+	log_txn *t;
+	log_rec r;
+	char id[LOG_ID_MAX + 1];
+
+	memset(&C, 0, sizeof C);
+	memset(jobs, 0, sizeof jobs);
+	log_store_set_apply(s, apply_fail_k1, NULL);
+	atomic_store(&C.gate, 0);
+	T_EQ_INT(0, log_writer_start(s, NULL, &w));
+	for (int i = 0; i < 3; i++) {	/* one batch: the first run waits */
+		jobs[i].k = i;
+		jobs[i].j.run = i == 0 ? run_gate : run_append;
+		jobs[i].j.done = done;
+		T_EQ_INT(0, log_writer_submit(w, &jobs[i].j));
+	}
+	atomic_store(&C.gate, 1);
+	wait_done(3);
+	T_EQ_INT(0, jobs[0].rc);
+	T_EQ_INT(ENOSPC, jobs[1].rc);
+	T_EQ_INT(0, jobs[2].rc);
+	log_writer_stop(w);
+	T_EQ_INT(0, log_txn_begin(s, 0, &t));
+	log_event_id(id, "central-1", T0, "29A000001");
+	T_EQ_INT(LOG_NOTFOUND, log_txn_get_id(t, id, &r));
+	log_event_id(id, "central-1", T0, "29A000002");
+	T_EQ_INT(0, log_txn_get_id(t, id, &r));
+	T_EQ_INT(2, r.seq);	/* the broken append left no hole behind */
+	log_txn_abort(t);
+	log_store_close(s);
 }
 
 T_MAIN()
