@@ -78,6 +78,9 @@ typedef struct api_policy {
 typedef struct api_hooks {
 	void (*p2p_status)(void *ctx, cJSON *obj);	/* /api/p2p/status */
 	void (*p2p_sync_state)(void *ctx, cJSON *obj);	/* /api/p2p/sync-state */
+	/* /metrics: more Prometheus text into buf; returns the length written,
+	 * or the length needed if len is too small (as snprintf). */
+	int (*metrics)(void *ctx, char *buf, size_t len);
 	void *ctx;
 } api_hooks;
 

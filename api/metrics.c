@@ -125,6 +125,23 @@ static int api__m_log(FILE *f, api_server *srv)
 	return 0;
 }
 
+/* What the peers (or any other hooked module) add. */
+static void api__m_hook(FILE *f, api_server *srv)
+{
+	char small[4096], *buf = small;
+	int n;
+
+	if (srv->hooks.metrics == NULL)
+		return;
+	n = srv->hooks.metrics(srv->hooks.ctx, small, sizeof small);
+	if (n >= (int)sizeof small && (buf = malloc((size_t)n + 1)) != NULL)
+		n = srv->hooks.metrics(srv->hooks.ctx, buf, (size_t)n + 1);
+	if (buf != NULL && n > 0)
+		fwrite(buf, 1, (size_t)n, f);
+	if (buf != small)
+		free(buf);
+}
+
 enum MHD_Result api__h_metrics(api__req *r)
 {
 	char *buf = NULL;
@@ -138,6 +155,8 @@ enum MHD_Result api__h_metrics(api__req *r)
 	api__m_appends(f, r->srv);
 	api__m_writer(f, r->srv);
 	rc = api__m_log(f, r->srv);
+	if (rc == 0)
+		api__m_hook(f, r->srv);
 	if (fclose(f) != 0 || rc != 0) {
 		free(buf);
 		return rc ? api__reply_store_error(r, rc) : api__reply(r, 500, NULL);

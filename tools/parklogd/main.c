@@ -238,6 +238,12 @@ static int peer_addrs(const conf *c, peer_addr **out)
 	return 0;
 }
 
+/* /metrics: the peers' series (api_hooks takes a void context). */
+static int peers_metrics(void *svc, char *buf, size_t len)
+{
+	return peer_service_metrics(svc, buf, len);
+}
+
 /* The replication service: listener bound, peers loaded, not running yet
  * (it needs the writer, which needs it for the commit hook). */
 static int peers_create(node *n)
@@ -285,6 +291,7 @@ static int node_start(node *n)
 	ao.proj = n->proj;
 	ao.hooks.p2p_status = peer_service_api_status;
 	ao.hooks.p2p_sync_state = peer_service_api_sync_state;
+	ao.hooks.metrics = peers_metrics;
 	ao.hooks.ctx = n->peers;
 	if ((rc = make_policy(c, &ao.policy)) != 0)
 		return rc;
