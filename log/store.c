@@ -1114,6 +1114,12 @@ int log_txn_failed(const log_txn *t)
 	return t->failed;
 }
 
+void log_txn_set_failed(log_txn *t, int rc)
+{
+	if (t->failed == 0)
+		t->failed = rc ? rc : LOG_ECORRUPT;
+}
+
 int log_txn_append_own(log_txn *t, log_event *ev)
 {
 	log_store *s = t->s;

@@ -136,6 +136,9 @@ uint64_t log_txn_serial(const log_txn *t);
  * records, or its apply hook failed: such a transaction can only be
  * aborted; log_txn_commit refuses it with that error. */
 int log_txn_failed(const log_txn *t);
+/* Mark the transaction so (for a writer job that changed tables and then
+ * failed: the writer answers it alone and runs the others again). */
+void log_txn_set_failed(log_txn *t, int rc);
 
 /* ---- appends (write transactions) ------------------------------------ */
 

@@ -790,6 +790,23 @@ const proj_tariff *proj_get_tariff(const proj *p)
 	return &p->tariff;
 }
 
+int proj_set_tariff(proj *p, log_txn *t, const proj_tariff *tariff)
+{
+	proj_tariff old = p->tariff;
+	uint64_t old_hash = p->tariff_hash;
+	int rc;
+
+	if (proj_tariff_hash(tariff) == p->tariff_hash)
+		return 0;
+	p->tariff = *tariff;
+	p->tariff_hash = proj_tariff_hash(tariff);
+	if ((rc = proj_rebuild(p, t)) != 0) {
+		p->tariff = old;
+		p->tariff_hash = old_hash;
+	}
+	return rc;
+}
+
 int proj_rebuild(proj *p, log_txn *t)
 {
 	MDB_txn *txn = log_txn_mdb(t);

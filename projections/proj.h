@@ -83,6 +83,11 @@ void proj_get_stats(const proj *p, proj_stats *out);
 /* Drop every projection row and fold the whole log again, in txn. */
 int proj_rebuild(proj *p, log_txn *txn);
 
+/* Another tariff (SIGHUP): fold everything again with it, in txn (a write
+ * transaction of the writer thread — it takes as long as a rebuild). A no-op
+ * for the same tariff. On failure the old tariff stays; the caller aborts. */
+int proj_set_tariff(proj *p, log_txn *txn, const proj_tariff *tariff);
+
 /* ---- queries (any transaction; results are copies) -------------------- */
 
 typedef struct proj_day {

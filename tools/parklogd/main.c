@@ -352,6 +352,54 @@ static void announce(const node *n, const flags *fl)
 		    "reaches %s", c->http.host);
 }
 
+/* SIGHUP with another tariff: exits are charged by it at once (the api's
+ * policy); the projections fold everything again with it in a writer job. */
+typedef struct tariff_job {
+	log_job j;
+	proj *proj;
+	proj_tariff tariff;
+} tariff_job;
+
+static int tariff_run(log_job *j, log_txn *t)
+{
+	tariff_job *tj = (tariff_job *)j;
+	int rc = proj_set_tariff(tj->proj, t, &tj->tariff);
+
+	if (rc != 0)	/* tables half re-folded: this txn must not commit */
+		log_txn_set_failed(t, rc);
+	return rc;
+}
+
+static void tariff_done(log_job *j, int rc)
+{
+	tariff_job *tj = (tariff_job *)j;
+
+	if (rc != 0)
+		msg_warnx("reload: projections keep the old tariff: %s",
+		    proj_strerror(rc));
+	else
+		msg_info("reload: projections folded again with tariff \"%s\"",
+		    tj->tariff.name);
+	free(tj);
+}
+
+static void reload_tariff(node *n, const proj_tariff *t)
+{
+	tariff_job *tj = calloc(1, sizeof *tj);
+
+	if (tj == NULL) {
+		msg_warnx("reload: out of memory; projections keep the old tariff");
+		return;
+	}
+	tj->j.run = tariff_run;
+	tj->j.done = tariff_done;
+	tj->proj = n->proj;
+	tj->tariff = *t;
+	msg_info("reload: tariff \"%s\" charges exits from now on", t->name);
+	if (log_writer_submit(n->writer, &tj->j) != 0)
+		free(tj);
+}
+
 /* SIGHUP: the peers list (their secret and our listener need a restart). */
 static void reload_peers(node *n, const conf *nc)
 {
@@ -388,8 +436,7 @@ static void reload(node *n, const flags *fl)
 	    strcmp(nc->http.host, n->cf->http.host) != 0 || nc->http.port != n->cf->http.port)
 		msg_warnx("reload: id, data and http changes take effect at restart");
 	if (proj_tariff_hash(&nc->tariff) != proj_tariff_hash(&n->cf->tariff))
-		msg_info("reload: tariff \"%s\" now charges exits; the projections' "
-		    "fee_tariff column follows at the next restart", nc->tariff.name);
+		reload_tariff(n, &nc->tariff);
 	if (make_policy(nc, &pol) != 0 || api_server_set_policy(n->api, &pol) != 0) {
 		msg_warnx("reload: out of memory; keeping the old configuration");
 		policy_free(&pol);
