@@ -1,0 +1,332 @@
+/* Unit tests of parklog-edge's modules: the offline queue (with a crash
+ * mid-write), the dedup window, the HTTP client against a tiny local
+ * server, the sim barrier driver and the gpiod driver's missing chip. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/harness/t.h"
+#include "tools/parklog-edge/edge_barrier.h"
+#include "tools/parklog-edge/edge_dedup.h"
+#include "tools/parklog-edge/edge_http.h"
+#include "tools/parklog-edge/edge_queue.h"
+
+static edge_queue *qopen(size_t *cut)
+{
+	char dir[4200];
+	edge_queue *q;
+
+	snprintf(dir, sizeof dir, "%s/q", t_tmpdir);
+	T_EQ_INT(0, edge_queue_open(dir, &q, cut));
+	return q;
+}
+
+TEST(queue_order_and_pop)
+{
+	edge_queue *q = qopen(NULL);
+	edge_qrec r;
+
+	T_EQ_INT(0, edge_queue_push(q, "/a", "e_1_AAA111", "{\"n\":1}"));
+	T_EQ_INT(0, edge_queue_push(q, "/b", "e_2_AAA111", "{\"n\":2}"));
+	T_EQ_INT(2, edge_queue_pending(q));
+	T_EQ_INT(0, edge_queue_peek(q, &r));
+	T_EQ_STR("/a", r.path);
+	T_EQ_STR("e_1_AAA111", r.id);
+	edge_qrec_free(&r);
+	T_EQ_INT(0, edge_queue_pop(q));
+	edge_queue_close(q);
+	q = qopen(NULL);	/* the position survives a restart */
+	T_EQ_INT(1, edge_queue_pending(q));
+	T_EQ_INT(0, edge_queue_peek(q, &r));
+	T_EQ_STR("{\"n\":2}", r.body);
+	edge_qrec_free(&r);
+	T_EQ_INT(0, edge_queue_pop(q));
+	T_EQ_INT(ENOENT, edge_queue_peek(q, &r));
+	edge_queue_close(q);
+	q = qopen(NULL);
+	T_EQ_INT(0, edge_queue_pending(q));
+	edge_queue_close(q);
+}
+
+TEST(queue_torn_tail_cut)
+{
+	char path[4200];
+	edge_queue *q = qopen(NULL);
+	size_t cut = 0;
+	int fd;
+
+	T_EQ_INT(0, edge_queue_push(q, "/a", "id1", "{}"));
+	edge_queue_close(q);
+	snprintf(path, sizeof path, "%s/q/queue.log", t_tmpdir);
+	T_ASSERT((fd = open(path, O_WRONLY | O_APPEND)) >= 0);
+	T_EQ_INT(7, write(fd, "PQR1\x40\0\0", 7));	/* half a header */
+	close(fd);
+	q = qopen(&cut);
+	T_EQ_INT(7, cut);
+	T_EQ_INT(1, edge_queue_pending(q));
+	edge_queue_close(q);
+}
+
+/* A child appends records "n" = 0,1,2,... and is killed mid-stream; the
+ * reopened queue holds a prefix 0..k-1, whole, in order. */
+TEST(queue_crash_mid_write)
+{
+	char dir[4200], body[2200];
+	edge_queue *q;
+	edge_qrec r;
+	pid_t pid;
+	size_t n;
+
+	snprintf(dir, sizeof dir, "%s/q", t_tmpdir);
+	if ((pid = fork()) == 0) {
+		if (edge_queue_open(dir, &q, NULL) != 0)
+			_exit(2);
+		for (int i = 0;; i++) {
+			int k = snprintf(body, sizeof body, "{\"n\":%d,\"pad\":\"", i);
+
+			memset(body + k, 'x', 1500);	/* big records: tear them */
+			strcpy(body + k + 1500, "\"}");
+			if (edge_queue_push(q, "/p", "id", body) != 0)
+				_exit(3);
+		}
+	}
+	usleep(300000);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	T_EQ_INT(0, edge_queue_open(dir, &q, NULL));
+	T_ASSERT((n = edge_queue_pending(q)) > 0);
+	for (size_t i = 0; i < n; i++) {
+		char want[32];
+
+		T_EQ_INT(0, edge_queue_peek(q, &r));
+		snprintf(want, sizeof want, "{\"n\":%zu,", i);
+		T_ASSERT(strncmp(r.body, want, strlen(want)) == 0);
+		T_ASSERT(strlen(r.body) == strlen(want) + 1509);
+		edge_qrec_free(&r);
+		T_EQ_INT(0, edge_queue_pop(q));
+	}
+	T_EQ_INT(ENOENT, edge_queue_peek(q, &r));
+	edge_queue_close(q);
+}
+
+TEST(dedup_window)
+{
+	edge_dedup d;
+
+	edge_dedup_init(&d, 10000);
+	T_EQ_INT(1, edge_dedup_check(&d, "29A12345", 1000000));
+	T_EQ_INT(0, edge_dedup_check(&d, "29A12345", 1005000));
+	T_EQ_INT(1, edge_dedup_check(&d, "30B99999", 1005000));
+	T_EQ_INT(0, edge_dedup_check(&d, "29A12345", 1009999));
+	T_EQ_INT(1, edge_dedup_check(&d, "29A12345", 1010000));
+	for (int i = 0; i < 100; i++) {	/* the table forgets the oldest */
+		char p[16];
+
+		snprintf(p, sizeof p, "ZZ%06d", i);
+		T_EQ_INT(1, edge_dedup_check(&d, p, 1010001 + i));
+	}
+	T_EQ_INT(1, edge_dedup_check(&d, "30B99999", 1010200));
+}
+
+/* A one-shot server on a loopback port: saves the request to
+ * t_tmpdir/req, answers `reply` (NULL: never answers). Returns the port. */
+static int serve_once(const char *reply, pid_t *pid)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof sa;
+	int ls = socket(AF_INET, SOCK_STREAM, 0);
+
+	T_ASSERT(ls >= 0 && bind(ls, (void *)&sa, sizeof sa) == 0 && listen(ls, 1) == 0);
+	T_ASSERT(getsockname(ls, (void *)&sa, &sl) == 0);
+	if ((*pid = fork()) == 0) {
+		char buf[8192], path[4200];
+		size_t len = 0;
+		ssize_t n;
+		int c = accept(ls, NULL, NULL), fd;
+
+		while (len < sizeof buf - 1 && (n = read(c, buf + len, sizeof buf - 1 - len)) > 0) {
+			len += (size_t)n;
+			buf[len] = '\0';
+			char *h = strstr(buf, "\r\n\r\n"), *cl = strstr(buf, "Content-Length: ");
+
+			if (h != NULL && cl != NULL && len >= (size_t)(h + 4 - buf) + (size_t)atoi(cl + 16))
+				break;
+		}
+		snprintf(path, sizeof path, "%s/req", t_tmpdir);
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (write(fd, buf, len) < 0)
+			_exit(1);
+		close(fd);
+		if (reply == NULL)
+			pause();
+		if (write(c, reply, strlen(reply)) < 0)
+			_exit(1);
+		close(c);
+		_exit(0);
+	}
+	close(ls);
+	return ntohs(sa.sin_port);
+}
+
+static int call(int port, const char *idem, edge_http_resp *r, int timeout_ms)
+{
+	edge_url u;
+	char url[64];
+	edge_http_req rq = { .method = "POST", .path = "/api/x", .token = "tok123",
+	    .idem_key = idem, .body = "{\"a\":1}", .timeout_ms = timeout_ms };
+
+	snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+	T_EQ_INT(0, edge_url_parse(url, &u));
+	return edge_http_do(&u, &rq, r);
+}
+
+TEST(http_content_length)
+{
+	pid_t pid;
+	int port = serve_once("HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
+	    "Content-Length: 11\r\n\r\n{\"ok\":true}", &pid);
+	edge_http_resp r;
+	char path[4200], req[8192] = "";
+	FILE *f;
+
+	T_EQ_INT(0, call(port, "edge-1_1_AAA111", &r, 3000));
+	T_EQ_INT(201, r.status);
+	T_EQ_STR("{\"ok\":true}", r.body);
+	edge_http_resp_free(&r);
+	waitpid(pid, NULL, 0);
+	snprintf(path, sizeof path, "%s/req", t_tmpdir);
+	T_ASSERT((f = fopen(path, "r")) != NULL);
+	T_ASSERT(fread(req, 1, sizeof req - 1, f) > 0);
+	fclose(f);
+	T_ASSERT(strncmp(req, "POST /api/x HTTP/1.1\r\n", 22) == 0);
+	T_ASSERT(strstr(req, "\r\nAuthorization: Bearer tok123\r\n") != NULL);
+	T_ASSERT(strstr(req, "\r\nIdempotency-Key: edge-1_1_AAA111\r\n") != NULL);
+	T_ASSERT(strstr(req, "\r\n\r\n{\"a\":1}") != NULL);
+}
+
+TEST(http_chunked)
+{
+	pid_t pid;
+	int port = serve_once("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "4\r\n{\"a\"\r\nA;x=y\r\n:12345678}\r\n0\r\n\r\n", &pid);
+	edge_http_resp r;
+
+	T_EQ_INT(0, call(port, NULL, &r, 3000));
+	T_EQ_INT(200, r.status);
+	T_EQ_STR("{\"a\":12345678}", r.body);
+	edge_http_resp_free(&r);
+	waitpid(pid, NULL, 0);
+}
+
+TEST(http_until_close_and_bad)
+{
+	pid_t pid;
+	int port = serve_once("HTTP/1.0 404 Not Found\r\n\r\nnope", &pid);
+	edge_http_resp r;
+
+	T_EQ_INT(0, call(port, NULL, &r, 3000));
+	T_EQ_INT(404, r.status);
+	T_EQ_STR("nope", r.body);
+	edge_http_resp_free(&r);
+	waitpid(pid, NULL, 0);
+	port = serve_once("SSH-2.0-x\r\n\r\n", &pid);
+	T_EQ_INT(EDGE_HTTP_EPROTO, call(port, NULL, &r, 3000));
+	waitpid(pid, NULL, 0);
+	port = serve_once("HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort", &pid);
+	T_EQ_INT(EDGE_HTTP_EPROTO, call(port, NULL, &r, 3000));
+	waitpid(pid, NULL, 0);
+}
+
+TEST(http_timeout_and_refused)
+{
+	pid_t pid;
+	int port = serve_once(NULL, &pid);
+	edge_http_resp r;
+
+	T_EQ_INT(EDGE_HTTP_ETIMEOUT, call(port, NULL, &r, 300));
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	T_EQ_INT(EDGE_HTTP_ECONNECT, call(port, NULL, &r, 300));
+}
+
+TEST(url_parse)
+{
+	edge_url u;
+
+	T_EQ_INT(0, edge_url_parse("http://127.0.0.1:8000", &u));
+	T_EQ_STR("127.0.0.1", u.host);
+	T_EQ_STR("8000", u.port);
+	T_EQ_INT(0, edge_url_parse("http://[::1]:9/", &u));
+	T_EQ_STR("::1", u.host);
+	T_EQ_INT(0, edge_url_parse("http://central-2.lan", &u));
+	T_EQ_STR("80", u.port);
+	T_EQ_INT(-1, edge_url_parse("https://x:1", &u));
+	T_EQ_INT(-1, edge_url_parse("http://x:99999", &u));
+	T_EQ_INT(-1, edge_url_parse("http://:80", &u));
+	T_EQ_INT(-1, edge_url_parse("http://x:80/api", &u));
+}
+
+static char *slurp(const char *path)
+{
+	static char buf[4096];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	T_ASSERT(f != NULL);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+TEST(sim_driver)
+{
+	edge_barrier_conf c = { .driver = "sim", .sensor_line = -1, .open_ms = 1000 };
+	edge_barrier *b;
+	char err[300], *s;
+	int w;
+
+	snprintf(c.state_file, sizeof c.state_file, "%s/state", t_tmpdir);
+	snprintf(c.sensor_path, sizeof c.sensor_path, "%s/sensor", t_tmpdir);
+	T_EQ_INT(0, edge_barrier_open(&c, &b, err, sizeof err));
+	T_EQ_INT(0, edge_barrier_is_open(b));
+	T_EQ_INT(0, edge_barrier_set(b, 1));
+	T_EQ_INT(1, edge_barrier_is_open(b));
+	T_ASSERT(edge_barrier_sensor_fd(b) >= 0);
+	T_ASSERT((w = open(c.sensor_path, O_WRONLY | O_NONBLOCK)) >= 0);
+	T_EQ_INT(8, write(w, "present\n", 8));
+	T_EQ_INT(0, edge_barrier_sensor_read(b));
+	T_EQ_INT(9, write(w, "pass", 4) + write(w, "ed\n", 3) + 2);
+	T_EQ_INT(1, edge_barrier_sensor_read(b));
+	close(w);
+	edge_barrier_release(b);	/* open: closes it first */
+	s = slurp(c.state_file);
+	T_ASSERT(strncmp(s, "close ", 6) == 0);
+	T_ASSERT(strstr(s, "\nopen ") != NULL);
+	T_ASSERT(strstr(strstr(s, "\nopen "), "\nclose ") != NULL);
+	T_ASSERT(strstr(s, "\nreleased ") != NULL);
+}
+
+TEST(gpiod_missing_chip)
+{
+	edge_barrier_conf c = { .driver = "gpiod", .chip = "gpiochip7", .line = 17,
+	    .sensor_line = -1 };
+	edge_barrier *b = NULL;
+	char err[300];
+
+	T_EQ_INT(-1, edge_barrier_open(&c, &b, err, sizeof err));
+	T_ASSERT(b == NULL);
+	T_ASSERT(strncmp(err, "barrier.chip: \"gpiochip7\": no such GPIO chip", 44) == 0);
+	snprintf(c.driver, sizeof c.driver, "relay");
+	T_EQ_INT(-1, edge_barrier_open(&c, &b, err, sizeof err));
+	T_EQ_STR("barrier.driver: expected \"gpiod\" or \"sim\"", err);
+}
+
+T_MAIN()

@@ -1,0 +1,161 @@
+/* parklog-edge — the gate agent.
+ *
+ *	parklog-edge [-nqv] -f config.json
+ *
+ * Reads plate reads (NDJSON) and commands ("open [PLATE]", "close") on
+ * stdin, talks to its central over HTTP, drives the barrier, and prints
+ * one JSON line per outcome on stdout. Messages go to stderr. -n checks
+ * the configuration and exits. SIGTERM/SIGINT: the barrier is closed and
+ * its line released, then exit 0. Signals arrive through a signalfd, so
+ * no handler and no global flag exist.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "msg/msg.h"
+#include "tools/parklog-edge/edge_agent.h"
+
+#define LINE_MAX_BYTES	4096
+
+typedef struct input {
+	char buf[LINE_MAX_BYTES];
+	size_t len;
+	int eof;
+} input;
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: parklog-edge [-nqv] -f config.json\n");
+	exit(1);
+}
+
+/* Feed every complete stdin line to the agent; an overlong line is dropped. */
+static void read_stdin(input *in, edge_agent *a)
+{
+	ssize_t n = read(STDIN_FILENO, in->buf + in->len, sizeof in->buf - 1 - in->len);
+	char *nl;
+
+	if (n <= 0) {
+		in->eof = n == 0 || (errno != EINTR && errno != EAGAIN);
+		return;
+	}
+	in->len += (size_t)n;
+	in->buf[in->len] = '\0';
+	while ((nl = strchr(in->buf, '\n')) != NULL) {
+		*nl = '\0';
+		edge_agent_line(a, in->buf);
+		in->len -= (size_t)(nl + 1 - in->buf);
+		memmove(in->buf, nl + 1, in->len + 1);
+	}
+	if (in->len == sizeof in->buf - 1) {
+		msg_warnx("stdin: line longer than %d bytes dropped", LINE_MAX_BYTES);
+		in->len = 0;
+	}
+}
+
+/* Until SIGTERM/SIGINT; stdin at EOF just stops being read. */
+static void run(edge_agent *a, edge_barrier *bar, int sfd)
+{
+	input in = { .len = 0 };
+	struct pollfd p[3];
+	int wait_ms;
+
+	for (;;) {
+		wait_ms = edge_agent_tick(a);
+		p[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = in.eof ? -1 : STDIN_FILENO, .events = POLLIN };
+		p[2] = (struct pollfd){ .fd = edge_barrier_sensor_fd(bar), .events = POLLIN };
+		if (poll(p, 3, wait_ms) < 0 && errno != EINTR) {
+			msg_warn("poll");
+			return;
+		}
+		if (p[0].revents & POLLIN)
+			return;
+		if (p[1].revents & (POLLIN | POLLHUP))
+			read_stdin(&in, a);
+		if ((p[2].revents & POLLIN) && edge_barrier_sensor_read(bar) > 0)
+			edge_agent_passed(a);
+	}
+}
+
+static int start(const edge_conf *cf, edge_barrier **bar, edge_queue **q)
+{
+	char err[512];
+	size_t cut = 0;
+	int rc;
+
+	if (edge_barrier_open(&cf->barrier, bar, err, sizeof err) != 0)
+		return msg_warnx("%s", err), -1;
+	if ((rc = edge_queue_open(cf->queue_dir, q, &cut)) != 0)
+		return msg_warnx("queue_dir: %s: %s", cf->queue_dir, strerror(rc)), -1;
+	if (cut > 0)
+		msg_warnx("queue: dropped a torn record of %zu bytes (a crash while "
+		    "queueing it)", cut);
+	if (edge_queue_pending(*q) > 0)
+		msg_info("queue: %zu actions wait for the central",
+		    edge_queue_pending(*q));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *file = NULL;
+	int ch, check = 0, level = MSG_INFO, sfd = -1, rc = 1;
+	edge_barrier *bar = NULL;
+	edge_queue *q = NULL;
+	edge_conf cf;
+	edge_agent a;
+	sigset_t set;
+	char err[600];
+
+	while ((ch = getopt(argc, argv, "f:nqv")) != -1) {
+		switch (ch) {
+		case 'f': file = optarg; break;
+		case 'n': check = 1; break;
+		case 'q': level = MSG_QUIET; break;
+		case 'v': level = MSG_DEBUG; break;
+		default: usage();
+		}
+	}
+	if (optind != argc || file == NULL)
+		usage();
+	msg_init("parklog-edge", level);
+	if (edge_conf_load(&cf, file, err, sizeof err) != 0) {
+		fprintf(stderr, "parklog-edge: %s\n", err);
+		return 1;
+	}
+	if (check) {
+		printf("%s: configuration OK\n", file);
+		return 0;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((sfd = signalfd(-1, &set, SFD_CLOEXEC)) < 0) {
+		msg_warn("signalfd");
+		goto out;
+	}
+	if (start(&cf, &bar, &q) != 0)
+		goto out;
+	msg_info("%s: central %s:%s%s, barrier %s", cf.id, cf.central[0].host,
+	    cf.central[0].port, cf.ncentral > 1 ? " (+ failover)" : "", cf.barrier.driver);
+	edge_agent_init(&a, &cf, bar, q, stdout);
+	run(&a, bar, sfd);
+	msg_info("stopping: barrier closed and released");
+	rc = 0;
+out:
+	edge_barrier_release(bar);	/* safe state: closed */
+	edge_queue_close(q);
+	if (sfd >= 0)
+		close(sfd);
+	return rc;
+}
