@@ -116,6 +116,12 @@ int api_server_set_policy(api_server *srv, const api_policy *pol);
 void api_server_stop(api_server *srv, unsigned wait_ms);
 void api_server_free(api_server *srv);
 
+/* After each commit of the writer (log_writer_opts.on_commit, through
+ * the composition root's fan-out): the committed events go to the
+ * console's live stream (GET /api/events). Writer thread; never blocks;
+ * cheap when nobody listens. srv may be NULL. */
+void api_server_committed(api_server *srv, const log_commit_info *ci);
+
 /* The bound port (useful with port 0). */
 int api_server_port(const api_server *srv);
 

@@ -146,6 +146,26 @@ static void api__add_count(cJSON *o, const char *key, int64_t v)
 		cJSON_AddNullToObject(o, key);
 }
 
+/* The edge's last detection, for the console's gate card; null if none. */
+static void api__add_detection(cJSON *o, const api__camera *cam, int tz)
+{
+	cJSON *d;
+
+	if (cam == NULL || cam->det_ts < 0 ||
+	    (d = cJSON_AddObjectToObject(o, "last_detection")) == NULL) {
+		cJSON_AddNullToObject(o, "last_detection");
+		return;
+	}
+	cJSON_AddStringToObject(d, "plate_id", cam->det.plate);
+	cJSON_AddStringToObject(d, "plate_view", cam->det.plate_view);
+	cJSON_AddStringToObject(d, "camera_type", cam->det.vehicle);
+	if (cam->det.conf_milli >= 0)
+		cJSON_AddNumberToObject(d, "confidence", cam->det.conf_milli / 1000.0);
+	else
+		cJSON_AddNullToObject(d, "confidence");
+	api__add_time(d, "time", cam->det_ts, tz);
+}
+
 static cJSON *api__camera_json(const api__camera *cam, const api_edge *e,
     const api__policy *pol, int64_t now, int *online)
 {
@@ -171,6 +191,7 @@ static cJSON *api__camera_json(const api__camera *cam, const api_edge *e,
 	api__add_time(o, "last_seen", cam ? cam->last_seen : -1, tz);
 	api__add_count(o, "events_sent", cam ? cam->events_sent : -1);
 	api__add_count(o, "events_failed", cam ? cam->events_failed : -1);
+	api__add_detection(o, cam, tz);
 	return o;
 }
 

@@ -124,6 +124,7 @@ enum MHD_Result api__h_detection(api__req *r)
 	}
 	cJSON_AddBoolToObject(o, "allowed", dir == API_DIR_EXIT || rc != 0);
 	cJSON_AddItemToObject(o, "vehicle_info", vi);
+	api__events_detection(r->srv, &d, o, now, r->pol->tariff.tz_offset_min);
 	return api__reply(r, MHD_HTTP_OK, o);
 }
 
@@ -217,6 +218,8 @@ enum MHD_Result api__h_heartbeat(api__req *r)
 	if (api__auth_edge(r, hb.edge_id, &res) != 0)
 		return res;
 	api__cameras_heartbeat(r->srv->cams, &hb, api__now_ms());
+	api__events_camera(r->srv, hb.edge_id, hb.status, api__now_ms(),
+	    r->pol->tariff.tz_offset_min);
 	if ((o = api__ok()) == NULL)
 		return api__reply(r, 500, NULL);
 	cJSON_AddStringToObject(o, "camera_id", hb.edge_id);

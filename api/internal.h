@@ -46,7 +46,7 @@ typedef struct api__route {
 
 extern const api__route api__routes[];
 extern const size_t api__nroutes;
-#define API__ROUTES_MAX 24		/* >= api__nroutes + 1 ("other") */
+#define API__ROUTES_MAX 28		/* >= api__nroutes + 1 ("other") */
 
 /* ---- metrics ----------------------------------------------------------- */
 
@@ -75,6 +75,35 @@ void api__cameras_detect(api__cameras *c, const api_detection *d, int64_t now);
 int api__cameras_last_detection(api__cameras *c, const char *edge_id,
     const char *plate, int64_t now, api_detection *out);
 enum MHD_Result api__h_cameras(api__req *r);
+
+/* ---- live events (events.c) and the console's files (console.c) ------- */
+
+typedef struct api__events api__events;
+int api__events_new(api__events **out);
+/* End every stream (at shutdown); publishing then does nothing. */
+void api__events_close(api__events *h);
+void api__events_free(api__events *h);
+int api__events_count(api__events *h);		/* connected clients */
+uint64_t api__events_drops(api__events *h);	/* queues dropped (resync) */
+int api__events_listening(api_server *srv);
+void api__events_publish(api_server *srv, const char *name, const char *json,
+    size_t len);
+void api__events_detection(api_server *srv, const api_detection *d,
+    const cJSON *reply, int64_t now, int tz_min);
+void api__events_camera(api_server *srv, const char *edge_id,
+    const char *reported, int64_t now, int tz_min);
+enum MHD_Result api__h_events(api__req *r);
+
+typedef struct api__asset {
+	const char *name;		/* file name in console/ */
+	const unsigned char *data;
+	size_t len;
+	const char *etag;		/* quoted */
+} api__asset;
+extern const api__asset api__assets[];	/* generated: console_assets.c */
+extern const size_t api__nassets;
+const char *api__console_ctype(const char *name);
+enum MHD_Result api__h_console(api__req *r);
 
 /* ---- write path -------------------------------------------------------- */
 
@@ -149,6 +178,7 @@ struct api_server {
 	atomic_int stopping;
 	atomic_long inflight;
 	api__cameras *cams;
+	api__events *events;
 	api__metrics m;
 	int64_t started_ms;
 	int abandoned;			/* stop gave up: MHD still runs */

@@ -29,7 +29,11 @@ const api__route api__routes[] = {
 	{ "/api/stats", API__GET, API__AUTH_OPERATOR, api__h_stats },
 	{ "/api/p2p/status", API__GET, API__AUTH_OPERATOR, api__h_p2p_status },
 	{ "/api/p2p/sync-state", API__GET, API__AUTH_OPERATOR, api__h_sync_state },
+	{ "/api/events", API__GET, API__AUTH_OPERATOR, api__h_events },
 	{ "/healthz", API__GET, API__AUTH_NONE, api__h_healthz },
+	/* The console's files: no data in them, so no auth (console.c). */
+	{ "/", API__GET, API__AUTH_NONE, api__h_console },
+	{ "/console/", API__GET, API__AUTH_NONE, api__h_console },
 	{ "/metrics", API__GET, API__AUTH_OPERATOR, api__h_metrics },
 };
 const size_t api__nroutes = sizeof api__routes / sizeof api__routes[0];
@@ -128,7 +132,7 @@ static int api__path_match(const char *pattern, const char *url)
 {
 	size_t n = strlen(pattern);
 
-	if (pattern[n - 1] == '/')
+	if (n > 1 && pattern[n - 1] == '/')
 		return strncmp(pattern, url, n) == 0 && url[n] != '\0' &&
 		    strchr(url + n, '/') == NULL;
 	return strcmp(pattern, url) == 0;
@@ -276,6 +280,21 @@ static void api__completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	free(r);
 }
 
+/* The console opens and closes a barrier for a configured gate with the
+ * operator token (README, "The operator console"): only barrier/open and
+ * /close, only when an operator token is set, never for an unknown edge. */
+static int api__operator_acts(api__req *r)
+{
+	const char *why;
+	api__handler fn = (size_t)r->route < api__nroutes ?
+	    api__routes[r->route].fn : NULL;
+
+	return r->edge != NULL && r->pol->operator_token[0] != '\0' &&
+	    (fn == api__h_open || fn == api__h_close) &&
+	    api_auth_operator(r->pol->operator_token,
+	    api__header(r, MHD_HTTP_HEADER_AUTHORIZATION), &why) == 0;
+}
+
 int api__auth_edge(api__req *r, const char *edge_id, enum MHD_Result *res)
 {
 	const char *why;
@@ -287,6 +306,9 @@ int api__auth_edge(api__req *r, const char *edge_id, enum MHD_Result *res)
 		api__cameras_seen(r->srv->cams, edge_id, api__now_ms());
 		return 0;
 	}
+	/* Not "seen": an operator's click says nothing about the gate. */
+	if (api__operator_acts(r))
+		return 0;
 	*res = api__reply_error(r, (unsigned)st, "%s: %s", edge_id, why);
 	return -1;
 }
@@ -348,6 +370,7 @@ int api_server_create(const api_opts *o, api_server **out)
 	srv->started_ms = api__now_ms();
 	if ((srv->pol = api__policy_new(&o->policy)) == NULL ||
 	    (rc = api__cameras_new(&srv->cams)) != 0 ||
+	    (rc = api__events_new(&srv->events)) != 0 ||
 	    (rc = api__idem_open(srv)) != 0)
 		goto err;
 	*out = srv;
@@ -442,12 +465,15 @@ void api_server_stop(api_server *srv, unsigned wait_ms)
 	atomic_store(&srv->stopping, 1);
 	if ((fd = MHD_quiesce_daemon(srv->mhd)) != MHD_INVALID_SOCKET)
 		close(fd);
-	/* In-flight writes finish through the (still running) writer. */
-	while (atomic_load(&srv->inflight) > 0 && waited < wait_ms) {
+	/* Event streams end; in-flight writes finish through the (still
+	 * running) writer. MHD must not stop while either is suspended. */
+	api__events_close(srv->events);
+	while ((atomic_load(&srv->inflight) > 0 ||
+	    api__events_count(srv->events) > 0) && waited < wait_ms) {
 		api__sleep_ms(5);
 		waited += 5;
 	}
-	if (atomic_load(&srv->inflight) > 0) {
+	if (atomic_load(&srv->inflight) > 0 || api__events_count(srv->events) > 0) {
 		/* MHD must never stop with suspended connections: leave it
 		 * running; the process is about to exit anyway. */
 		msg_warnx("http: %ld requests still in flight after %u ms; "
@@ -468,6 +494,7 @@ void api_server_free(api_server *srv)
 	if (srv->abandoned)
 		return;		/* MHD's thread may still use it */
 	api__cameras_free(srv->cams);
+	api__events_free(srv->events);
 	api__policy_put(srv->pol);
 	pthread_mutex_destroy(&srv->pol_mu);
 	free(srv);

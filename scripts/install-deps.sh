@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the Debian 12 packages that parklog needs. Idempotent; run as root.
-#   (default)            build + test suite
+#   (default)            build + test suite (chromium + npm: the console's
+#                        browser test installs playwright-core from npm)
 #   PARKLOG_DEPS_MIN=1   the build alone
 #   PARKLOG_DEPS_ALL=1   also benchmarks (wrk, hyperfine) and fuzzing (clang)
 set -eu
@@ -8,11 +9,13 @@ export DEBIAN_FRONTEND=noninteractive
 
 build="build-essential cmake pkg-config liblmdb-dev libmicrohttpd-dev
   libwebsockets-dev libcjson-dev libgpiod-dev libxxhash-dev"
-tests="lmdb-utils curl python3 python3-websockets iproute2 procps"
+tests="lmdb-utils curl python3 python3-websockets iproute2 procps chromium"
 extra="wrk hyperfine clang libclang-rt-14-dev linux-perf"
 
 pkgs="$build"
 [ "${PARKLOG_DEPS_MIN:-0}" = 1 ] || pkgs="$pkgs $tests"
+# npm (Node.js) for playwright-core; a Node.js that ships its own npm is kept.
+[ "${PARKLOG_DEPS_MIN:-0}" = 1 ] || command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 [ "${PARKLOG_DEPS_ALL:-0}" = 1 ] && pkgs="$pkgs $extra"
 
 missing=""

@@ -266,12 +266,22 @@ static int peers_create(node *n)
 	return rc;
 }
 
+/* The writer's one commit hook, fanned out: the peers push what they
+ * lack, the api streams the events to the console. */
+static void node_committed(void *ctx, const log_commit_info *ci)
+{
+	node *n = ctx;
+
+	peer_service_on_commit(n->peers, ci);
+	api_server_committed(n->api, ci);
+}
+
 static int node_start(node *n)
 {
 	const conf *c = n->cf;
 	log_store_opts so = { .origin = c->id, .durability = c->durability,
 	    .extra_dbs = PROJ_DBS + API_DBS + PEER_DBS };
-	log_writer_opts wo = { .on_commit = peer_service_on_commit };
+	log_writer_opts wo = { .on_commit = node_committed };
 	api_opts ao = { .port = c->http.port, .max_body = c->max_body,
 	    .max_conns = c->max_conns, .conn_timeout_s = c->conn_timeout_s };
 	int rc;
@@ -299,7 +309,7 @@ static int node_start(node *n)
 	policy_free(&ao.policy);
 	if (rc != 0)
 		return msg_warnx("http: %s", api_strerror(rc)), rc;
-	wo.ctx = n->peers;	/* every commit: push what peers lack */
+	wo.ctx = n;		/* every commit: peers and the console */
 	if ((rc = log_writer_start(n->store, &wo, &n->writer)) != 0)
 		return msg_warnx("log writer: %s", log_strerror(rc)), rc;
 	if ((rc = peer_service_start(n->peers, n->writer)) != 0)
