@@ -205,6 +205,7 @@ enum MHD_Result api__h_history(api__req *r);
 enum MHD_Result api__h_state(api__req *r);
 enum MHD_Result api__h_stats(api__req *r);
 enum MHD_Result api__h_vehicle(api__req *r);
+enum MHD_Result api__h_session(api__req *r);
 enum MHD_Result api__h_conflicts(api__req *r);
 enum MHD_Result api__h_p2p_status(api__req *r);
 enum MHD_Result api__h_sync_state(api__req *r);

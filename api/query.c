@@ -424,6 +424,79 @@ enum MHD_Result api__h_vehicle(api__req *r)
 	return api__read(r, api__vehicle_read);
 }
 
+/* ---- one session with its events ------------------------------------------ */
+
+/* Is event e part of session s (opened it, names it, or closed it)? */
+static int api__of_session(const log_event *e, const proj_session *s)
+{
+	return strcmp(e->id, s->id) == 0 || strcmp(e->session, s->id) == 0 ||
+	    (s->exit_id[0] != '\0' && strcmp(e->id, s->exit_id) == 0);
+}
+
+/* The session's events, in fold order, as the stored objects. */
+static int api__session_events(log_txn *t, const proj_session *s, cJSON *arr)
+{
+	char err[160];
+	log_iter *it;
+	log_event e;
+	log_rec rec;
+	cJSON *ev;
+	int rc;
+
+	if ((rc = log_iter_plate(t, s->plate, &it)) != 0)
+		return rc;
+	while ((rc = log_iter_next(it, &rec)) == 0) {
+		if (log_event_decode(rec.bytes, rec.len, &e, err, sizeof err) != 0) {
+			rc = LOG_ECORRUPT;
+			break;
+		}
+		if (!api__of_session(&e, s))
+			continue;
+		if ((ev = cJSON_ParseWithLength(rec.bytes, rec.len)) == NULL ||
+		    !cJSON_AddItemToArray(arr, ev)) {
+			cJSON_Delete(ev);
+			rc = ENOMEM;
+			break;
+		}
+	}
+	log_iter_free(it);
+	return rc == LOG_END ? 0 : rc;
+}
+
+static int api__session_read(api__req *r, log_txn *t, cJSON *o)
+{
+	proj_session s;
+	cJSON *row, *arr;
+	int rc = proj_session_get(r->srv->proj, t, r->rctx, &s);
+
+	if (rc == LOG_NOTFOUND) {
+		api__reply_error(r, MHD_HTTP_NOT_FOUND, "no session %s", (char *)r->rctx);
+		return -1;
+	}
+	if (rc != 0)
+		return rc;
+	row = api__session_json(&s, api__tz(r), api__now_ms(), &r->pol->tariff);
+	if (row == NULL || !cJSON_AddItemToObject(o, "session", row))
+		return ENOMEM;
+	if ((arr = cJSON_AddArrayToObject(o, "events")) == NULL)
+		return ENOMEM;
+	return api__session_events(t, &s, arr);
+}
+
+/* GET /api/parking/session/{id}: the session row and the events it is made of. */
+enum MHD_Result api__h_session(api__req *r)
+{
+	const char *id = r->url + strlen("/api/parking/session/");
+	size_t n = strlen(id);
+
+	if (n == 0 || n > LOG_ID_MAX || strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789._-") != n)
+		return api__reply_error(r, MHD_HTTP_BAD_REQUEST,
+		    "session id: expected an event id");
+	r->rctx = (void *)id;
+	return api__read(r, api__session_read);
+}
+
 /* ---- p2p status, health ------------------------------------------------------ */
 
 /* {stream: [head_seq, "P as 16 hex"]}: P does not fit a JSON number. */

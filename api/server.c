@@ -25,6 +25,7 @@ const api__route api__routes[] = {
 	{ "/api/parking/history", API__GET, API__AUTH_OPERATOR, api__h_history },
 	{ "/api/parking/state", API__GET, API__AUTH_OPERATOR, api__h_state },
 	{ "/api/parking/vehicle/", API__GET, API__AUTH_OPERATOR, api__h_vehicle },
+	{ "/api/parking/session/", API__GET, API__AUTH_OPERATOR, api__h_session },
 	{ "/api/parking/conflicts", API__GET, API__AUTH_OPERATOR, api__h_conflicts },
 	{ "/api/stats", API__GET, API__AUTH_OPERATOR, api__h_stats },
 	{ "/api/p2p/status", API__GET, API__AUTH_OPERATOR, api__h_p2p_status },

@@ -261,9 +261,28 @@
       kv("exit_event_id", h.exit_event_id ? el("code", {}, h.exit_event_id) : null),
       kv("duration", h.duration), kv("fee", vnd(h.fee)), kv("fee_tariff", vnd(h.fee_tariff)),
       h.status === "IN" ? kv("fee_now", vnd(h.fee_now)) : null, h.primary ? kv("primary", el("code", {}, h.primary)) : null),
-    flagsOf(h).map((f) => el("p", { class: "explain" }, el("b", {}, f), " — ", t("c_" + f))));
+    flagsOf(h).map((f) => el("p", { class: "explain" }, el("b", {}, f), " — ", t("c_" + f))),
+    el("h4", {}, t("events")), el("ol", { id: "detail-events", class: "events small" }, el("li", { class: "muted" }, "…")));
     d.hidden = false;
     d.scrollIntoView({ block: "nearest" });
+    loadSessionEvents(h);
+  }
+  // ms since the epoch in the facility's time, the offset taken from an API time
+  function tsLocal(ms, isoRef) {
+    const m = /([+-])(\d\d):(\d\d)$/.exec(isoRef || "");
+    const off = m ? (m[1] === "-" ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60000 : 0;
+    return dayhms(new Date(ms + off).toISOString());
+  }
+  // The events the session is made of, as the log holds them.
+  async function loadSessionEvents(h) {
+    const ol = $("#detail-events");
+    const r = await api("/api/parking/session/" + encodeURIComponent(h.event_id));
+    const evs = (r.body && r.body.events) || [];
+    if (!ol.isConnected) return;
+    ol.replaceChildren(...(evs.length ? evs.map((e) => el("li", {},
+      el("b", {}, e.type), " · ", tsLocal(e.ts, h.entry_time || h.exit_time), " · ", e.edge_id, " · ", e.origin,
+      e.type === "EXIT" ? [" · ", vnd(e.fee)] : null, " ", el("code", { class: "muted" }, e.id))) :
+      [el("li", { class: "muted" }, t("no_rows"))]));
   }
 
   // ---- conflicts, peers ---------------------------------------------------------

@@ -137,6 +137,7 @@ async function main() {
   await waitText(page, "#hist-table tbody", /51F-123\.45/, "session in history");
   await page.click('#hist-table tr.row[data-plate="51F12345"]');
   await waitText(page, "#detail", /central-1_\d{13}_51F12345/, "session details");
+  await waitText(page, "#detail-events", /ENTRY_PENDING[\s\S]*EXIT/, "the session's events");
   await page.selectOption("#f-status", "IN");
   await waitText(page, "#hist-table tbody", /^(?!.*51F).*$/s, "IN filter hides the closed session");
   await page.selectOption("#f-status", "");
