@@ -1406,26 +1406,6 @@ int log_iter_plate(log_txn *t, const char *plate, log_iter **out)
 	return rc;
 }
 
-/* A plates dup → its event, through ids. */
-static int log__plate_rec(log_iter *it, const MDB_val *v, log_rec *out)
-{
-	char id[LOG_ID_MAX + 1];
-	const char *p = v->mv_data;
-	size_t on, in;
-
-	if (v->mv_size < 8 + 1 + 16 + 1)
-		return LOG_ECORRUPT;
-	on = strnlen(p + 8, v->mv_size - 8);
-	if (25 + on >= v->mv_size || v->mv_size - 25 - on > LOG_ID_MAX)
-		return LOG_ECORRUPT;
-	in = v->mv_size - 25 - on;
-	memcpy(id, p + 25 + on, in);
-	id[in] = '\0';
-	int rc = log_txn_get_id(it->t, id, out);
-
-	return rc == LOG_NOTFOUND ? LOG_ECORRUPT : rc;
-}
-
 /* The event id at the end of a plates dup (after the fold key). */
 static int log__plate_id(const MDB_val *v, char id[LOG_ID_MAX + 1])
 {
@@ -1441,6 +1421,17 @@ static int log__plate_id(const MDB_val *v, char id[LOG_ID_MAX + 1])
 	memcpy(id, p + 25 + on, in);
 	id[in] = '\0';
 	return 0;
+}
+
+/* A plates dup → its event, through ids. */
+static int log__plate_rec(log_iter *it, const MDB_val *v, log_rec *out)
+{
+	char id[LOG_ID_MAX + 1];
+	int rc = log__plate_id(v, id);
+
+	if (rc == 0 && (rc = log_txn_get_id(it->t, id, out)) == LOG_NOTFOUND)
+		rc = LOG_ECORRUPT;
+	return rc;
 }
 
 int log_txn_plate_last(log_txn *t, const char *plate, char id[LOG_ID_MAX + 1])
