@@ -329,7 +329,8 @@ static int api__state_read(api__req *r, log_txn *t, cJSON *o)
 	return 0;
 }
 
-enum MHD_Result api__h_state(api__req *r)
+/* A list read with the query's ?limit= (its reader finds it in r->rctx). */
+static enum MHD_Result api__read_limited(api__req *r, api__reader fn)
 {
 	size_t limit;
 
@@ -337,7 +338,12 @@ enum MHD_Result api__h_state(api__req *r)
 		return api__reply_error(r, MHD_HTTP_BAD_REQUEST,
 		    "limit: expected an integer 0..%d", API_HIST_LIMIT_MAX);
 	r->rctx = &limit;
-	return api__read(r, api__state_read);
+	return api__read(r, fn);
+}
+
+enum MHD_Result api__h_state(api__req *r)
+{
+	return api__read_limited(r, api__state_read);
 }
 
 static int api__conflicts_read(api__req *r, log_txn *t, cJSON *o)
@@ -356,13 +362,7 @@ static int api__conflicts_read(api__req *r, log_txn *t, cJSON *o)
 
 enum MHD_Result api__h_conflicts(api__req *r)
 {
-	size_t limit;
-
-	if (api__list_limit(r, &limit) != 0)
-		return api__reply_error(r, MHD_HTTP_BAD_REQUEST,
-		    "limit: expected an integer 0..%d", API_HIST_LIMIT_MAX);
-	r->rctx = &limit;
-	return api__read(r, api__conflicts_read);
+	return api__read_limited(r, api__conflicts_read);
 }
 
 static int api__stats_read(api__req *r, log_txn *t, cJSON *o)

@@ -5,6 +5,7 @@
  * allocation. snprintf is used only to word error messages.
  */
 #include "log/event.h"
+#include "log/internal.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -48,10 +49,7 @@ static const char *const log__cls_desc[] = {
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static void log__err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void log__err(char *err, size_t errlen, const char *fmt, ...)
+void log__err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -930,6 +928,11 @@ static int log__scan(struct log__cur *c, log_event *ev)
 {
 	int rc;
 
+	/* Neutral EXIT fields, so a non-EXIT event checks as it should. */
+	ev->entry_ts = -1;
+	ev->duration_s = -1;
+	ev->fee = 0;
+	ev->tariff[0] = '\0';
 	if (c->p == c->end || *c->p != '{')
 		return log__fail(c, LOG_EEVENT_SYNTAX, "expected '{' at byte 0");
 	c->p++;
@@ -958,11 +961,6 @@ int log_event_decode(const char *buf, size_t len, log_event *ev,
 		c.p = c.base = buf;
 		c.end = buf + len;
 	}
-	/* Neutral EXIT fields, so a non-EXIT event checks as it should. */
-	ev->entry_ts = -1;
-	ev->duration_s = -1;
-	ev->fee = 0;
-	ev->tariff[0] = '\0';
 	if ((rc = log__scan(&c, ev)) != 0 ||
 	    (rc = log_event_check(ev, err, errlen)) != 0)
 		return rc;
@@ -985,9 +983,5 @@ int log_event_decode_stored(const char *buf, size_t len, log_event *ev)
 		return LOG_EEVENT_SYNTAX;
 	c.p = c.base = buf;
 	c.end = buf + len;
-	ev->entry_ts = -1;
-	ev->duration_s = -1;
-	ev->fee = 0;
-	ev->tariff[0] = '\0';
 	return log__scan(&c, ev);
 }

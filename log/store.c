@@ -22,6 +22,7 @@
 #include <xxhash.h>
 
 #include "log/store.h"
+#include "log/internal.h"
 
 #define LOG__SCHEMA	1
 #define LOG__MAGIC	"parklog"
@@ -136,18 +137,6 @@ static void log__key(uint8_t k[LOG__KEY], uint32_t no, uint64_t seq)
 	log__put64(k + 4, seq);
 }
 
-static void log__say(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void log__say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int log__full(log_txn *t, int rc)
 {
@@ -1170,7 +1159,7 @@ static int log__held(log_txn *t, const struct log__sc *sc, const log_event *ev,
 		return rc;
 	if (r.len == len && memcmp(r.bytes, bytes, len) == 0)
 		return LOG_DUP;
-	log__say(err, errlen, "fork: %s seq %" PRIu64 " held with other bytes",
+	log__err(err, errlen, "fork: %s seq %" PRIu64 " held with other bytes",
 	    sc->name, ev->seq);
 	return LOG_EFORK;
 }
@@ -1185,21 +1174,21 @@ static int log__peer_stream(log_txn *t, const log_event *ev, struct log__sc **sc
 
 	log_stream_name(name, ev->origin, ev->epoch);
 	if (t->s->has_origin && strcmp(name, t->s->own_stream) == 0) {
-		log__say(err, errlen, "%s is our own current stream", name);
+		log__err(err, errlen, "%s is our own current stream", name);
 		return LOG_ESTREAM;
 	}
 	rc = log__sc_name(t, name, sc);
 	if (rc != LOG_NOTFOUND)
 		return rc;
 	if (ev->seq != 1) {
-		log__say(err, errlen, "gap: %s seq %" PRIu64 " after head 0", name, ev->seq);
+		log__err(err, errlen, "gap: %s seq %" PRIu64 " after head 0", name, ev->seq);
 		return LOG_EGAP;
 	}
 	/* Claim nothing for an event that will fail on its id. */
 	k = (MDB_val){ strlen(ev->id), (void *)ev->id };
 	rc = mdb_get(t->txn, t->s->ids, &k, &v);
 	if (rc == 0) {
-		log__say(err, errlen, "fork: id %s held at another position", ev->id);
+		log__err(err, errlen, "fork: id %s held at another position", ev->id);
 		return LOG_EFORK;
 	}
 	if (rc != MDB_NOTFOUND)
@@ -1217,7 +1206,7 @@ int log_txn_append_peer(log_txn *t, const char *bytes, size_t len,
 	if (!t->write)
 		return LOG_EREADONLY;
 	if (len > LOG_EVENT_MAX) {
-		log__say(err, errlen, "event of %zu bytes exceeds %d", len, LOG_EVENT_MAX);
+		log__err(err, errlen, "event of %zu bytes exceeds %d", len, LOG_EVENT_MAX);
 		return LOG_EEVENT_SYNTAX;
 	}
 	if ((rc = log_event_decode(bytes, len, &ev, err, errlen)) != 0)
@@ -1227,14 +1216,14 @@ int log_txn_append_peer(log_txn *t, const char *bytes, size_t len,
 	if (ev.seq <= sc->head_seq)
 		return log__held(t, sc, &ev, bytes, len, err, errlen);
 	if (ev.seq > sc->head_seq + 1) {
-		log__say(err, errlen, "gap: %s seq %" PRIu64 " after head %" PRIu64,
+		log__err(err, errlen, "gap: %s seq %" PRIu64 " after head %" PRIu64,
 		    sc->name, ev.seq, sc->head_seq);
 		return LOG_EGAP;
 	}
 	memcpy(t->buf + LOG__HDR, bytes, len);
 	rc = log__write(t, sc, &ev, len);
 	if (rc == LOG_EFORK)
-		log__say(err, errlen, "fork: id %s held at another position", ev.id);
+		log__err(err, errlen, "fork: id %s held at another position", ev.id);
 	return rc;
 }
 
