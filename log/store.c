@@ -1,9 +1,10 @@
 /* log/store.c — the event log on LMDB (see store.h for tables and rules).
  *
- * Per-transaction state (stream heads, appended ranges, highest ts, new
- * plates) lives in the log_txn and reaches LMDB only in that transaction, so
- * an abort leaves nothing behind and the store itself holds no mutable state
- * beyond the map-growth lock and flag.
+ * Per-transaction state (stream heads, appended ranges, highest ts) lives in
+ * the log_txn and reaches LMDB only in that transaction, so an abort leaves
+ * nothing behind. The store's mutable state is the map-growth gate and the
+ * in-memory plate index (log/plates.h), whose additions a transaction undoes
+ * if it does not commit.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -23,6 +24,7 @@
 
 #include "log/store.h"
 #include "log/internal.h"
+#include "log/plates.h"
 
 #define LOG__SCHEMA	1
 #define LOG__MAGIC	"parklog"
@@ -33,13 +35,16 @@
 #define LOG__KEY	12		/* stream_no(4) ‖ seq(8) */
 /* stream record: head_seq, head_P, epoch, flags(4), then the name */
 #define LOG__SREC	28
-#define LOG__FOLD_MAX	(8 + LOG_ORIGIN_MAX + 1 + 8 + 8 + LOG_ID_MAX)
 #define LOG__NAMEKEY	"s/"		/* meta: "s/<stream name>" → stream_no */
 
 struct log_store {
 	MDB_env *env;
-	MDB_dbi log, ids, streams, plates, meta;
+	MDB_dbi log, ids, streams, meta;
 	int readonly;
+	/* The plate index: built at a write open, caught up on use when
+	 * read-only (pxsync serialises the catch-ups). */
+	log__plates *px;
+	pthread_mutex_t pxsync;
 	int has_origin;
 	char origin[LOG_ORIGIN_MAX + 1];
 	char home[LOG_ORIGIN_MAX + 1];	/* origin in meta: marks "own" streams */
@@ -68,7 +73,14 @@ struct log__sc {
 	uint32_t flags;
 	uint64_t epoch, head_seq, head_P;
 	int dirty;
+	int pxreg;		/* told to the plate index */
 	char name[LOG_STREAM_MAX + 1];
+};
+
+/* A plate index entry this txn added: undone unless it commits. */
+struct log__pundo {
+	char plate[LOG_PLATE_MAX + 1];
+	log__ppos pos;
 };
 
 struct log_txn {
@@ -83,7 +95,8 @@ struct log_txn {
 	log_range *rg;
 	size_t nrg, caprg;
 	int64_t max_ts, max_ts0;
-	int64_t plates_new;
+	struct log__pundo *undo;
+	size_t nundo, capundo;
 	int have_last;
 	uint8_t last[LOG__KEY];		/* greatest key of `log` (for MDB_APPEND) */
 	log_iter *iters;		/* open iterators, closed at txn end */
@@ -99,7 +112,8 @@ struct log_iter {
 	int started;
 	uint32_t no;
 	uint64_t from, to;
-	char plate[LOG_PLATE_MAX + 1];
+	log__ppos *pos;		/* LOG__IT_PLATE: the plate's positions */
+	size_t npos, cappos, ipos;
 	log_iter *next, **pprev;
 };
 
@@ -173,8 +187,9 @@ const char *log_strerror(int err)
 
 /* ---- records ---------------------------------------------------------- */
 
-/* Parse and verify a `log` entry; LOG_ECORRUPT if it fails its hash. */
-static int log__rec(const MDB_val *k, const MDB_val *v, log_rec *out)
+/* Parse a `log` entry without checking its hash: LOG_ECORRUPT if it has
+ * not the shape of one. */
+static int log__rec_shape(const MDB_val *k, const MDB_val *v, log_rec *out)
 {
 	const uint8_t *p = v->mv_data;
 
@@ -189,9 +204,17 @@ static int log__rec(const MDB_val *k, const MDB_val *v, log_rec *out)
 	out->ts = (int64_t)log__get64(p + 4);
 	out->h = log__get64(p + 12);
 	out->P = log__get64(p + 20);
-	if (XXH3_64bits(out->bytes, out->len) != out->h)
-		return LOG_ECORRUPT;
 	return 0;
+}
+
+/* Parse and verify a `log` entry; LOG_ECORRUPT if it fails its hash. */
+static int log__rec(const MDB_val *k, const MDB_val *v, log_rec *out)
+{
+	int rc = log__rec_shape(k, v, out);
+
+	if (rc == 0 && XXH3_64bits(out->bytes, out->len) != out->h)
+		rc = LOG_ECORRUPT;
+	return rc;
 }
 
 int log_txn_get_pos(log_txn *t, uint32_t stream_no, uint64_t seq, log_rec *out)
@@ -432,6 +455,155 @@ err:
 	return rc;
 }
 
+/* ---- the plate index --------------------------------------------------- */
+
+/* Tell the index a stream's origin and epoch, once per txn and stream. */
+static int log__sc_pxreg(log_txn *t, struct log__sc *sc)
+{
+	char origin[LOG_ORIGIN_MAX + 1];
+	uint64_t epoch;
+	int rc;
+
+	if (sc->pxreg)
+		return 0;
+	if (log_stream_parse(sc->name, origin, &epoch) != 0)
+		return LOG_ECORRUPT;
+	if ((rc = log__plates_stream(t->s->px, sc->no, origin, sc->epoch)) == 0)
+		sc->pxreg = 1;
+	return rc;
+}
+
+/* The plate of a record that failed its hash: the value of its
+ * "plate_id" key, if that still looks like a plate. */
+static int log__plate_guess(const char *b, size_t len, char plate[LOG_PLATE_MAX + 1])
+{
+	static const char key[] = "\"plate_id\":\"";
+	const char *p = memmem(b, len, key, sizeof key - 1), *e;
+	char why[64];
+
+	if (p == NULL)
+		return LOG_ECORRUPT;
+	p += sizeof key - 1;
+	if ((e = memchr(p, '"', len - (size_t)(p - b))) == NULL ||
+	    (size_t)(e - p) > LOG_PLATE_MAX)
+		return LOG_ECORRUPT;
+	memcpy(plate, p, (size_t)(e - p));
+	plate[e - p] = '\0';
+	return log_plate_normalise(plate, plate, why, sizeof why) == 0 ? 0 : LOG_ECORRUPT;
+}
+
+/* Index stream sc's events after what the index covers, up to its head in
+ * this txn. */
+static int log__plates_sync_stream(log_txn *t, struct log__sc *sc)
+{
+	uint64_t from = log__plates_covered(t->s->px, sc->no) + 1;
+	uint8_t kb[LOG__KEY];
+	MDB_val k = { LOG__KEY, kb }, v;
+	MDB_cursor *c = NULL;
+	log_event ev;
+	log_rec r;
+	int rc;
+
+	if (from > sc->head_seq)
+		return 0;
+	if ((rc = log__sc_pxreg(t, sc)) != 0 ||
+	    (rc = mdb_cursor_open(t->txn, t->s->log, &c)) != 0)
+		goto err;
+	log__key(kb, sc->no, from);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if ((rc = log__rec_shape(&k, &v, &r)) != 0)
+			goto err;
+		if (r.stream_no != sc->no || r.seq > sc->head_seq)
+			break;
+		/* A record that fails its hash is still indexed if its plate
+		 * can be found, so that reading it through the index reports
+		 * the corruption (as every read does) instead of hiding it. */
+		if (XXH3_64bits(r.bytes, r.len) == r.h)
+			rc = log_event_decode_stored(r.bytes, r.len, &ev);
+		else
+			rc = log__plate_guess(r.bytes, r.len, ev.plate);
+		if (rc != 0)
+			continue;	/* unreadable: `parklog verify` reports it */
+		if ((rc = log__plates_add(t->s->px, ev.plate,
+		    &(log__ppos){ r.ts, r.seq, r.stream_no })) != 0)
+			goto err;
+	}
+	rc = rc == MDB_NOTFOUND ? 0 : rc;
+err:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	return rc;
+}
+
+/* Bring the plate index up to this txn's stream heads. A writing store
+ * does it once at open and then adds as it appends; a read-only one (no
+ * writer in this process) before every use of the index. */
+static int log__plates_sync(log_txn *t)
+{
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	struct log__sc sc;
+	int rc;
+
+	pthread_mutex_lock(&t->s->pxsync);
+	if ((rc = mdb_cursor_open(t->txn, t->s->streams, &c)) != 0)
+		goto err;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 4 || log__sc_parse(log__get32(k.mv_data), &v, &sc) != 0) {
+			rc = LOG_ECORRUPT;
+			goto err;
+		}
+		if ((rc = log__plates_sync_stream(t, &sc)) != 0)
+			goto err;
+	}
+	rc = rc == MDB_NOTFOUND ? 0 : rc;
+err:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	pthread_mutex_unlock(&t->s->pxsync);
+	return rc;
+}
+
+static int log__plates_use(log_txn *t)
+{
+	return t->s->readonly ? log__plates_sync(t) : 0;
+}
+
+/* Add an appended event to the index, remembering it for an undo. */
+static int log__plates_note(log_txn *t, struct log__sc *sc, const log_event *ev)
+{
+	struct log__pundo *u;
+	int rc;
+
+	if ((rc = log__sc_pxreg(t, sc)) != 0)
+		return rc;
+	if (t->nundo == t->capundo) {
+		size_t cap = t->capundo ? t->capundo * 2 : 64;
+
+		if ((u = realloc(t->undo, cap * sizeof *u)) == NULL)
+			return ENOMEM;
+		t->undo = u;
+		t->capundo = cap;
+	}
+	u = &t->undo[t->nundo];
+	memcpy(u->plate, ev->plate, sizeof u->plate);
+	u->pos = (log__ppos){ ev->ts, ev->seq, sc->no };
+	if ((rc = log__plates_add(t->s->px, u->plate, &u->pos)) == 0)
+		t->nundo++;
+	return rc;
+}
+
+/* The txn did not commit: take its appends out of the index again. */
+static void log__plates_undo(log_txn *t)
+{
+	while (t->nundo > 0) {
+		t->nundo--;
+		log__plates_remove(t->s->px, t->undo[t->nundo].plate, &t->undo[t->nundo].pos);
+	}
+}
+
 /* ---- open / close ----------------------------------------------------- */
 
 static int log__meta_get(MDB_txn *txn, log_store *s, const char *key, MDB_val *v)
@@ -476,6 +648,22 @@ static int log__check_meta(MDB_txn *txn, log_store *s, int fresh)
 	return rc;
 }
 
+/* Earlier versions kept the plate index in a table "plates" (and its count
+ * in meta); the index is in memory now, so a write open drops them. */
+static int log__drop_old_plates(MDB_txn *txn, log_store *s)
+{
+	MDB_val k = { 6, "plates" };
+	MDB_dbi dbi;
+	int rc = mdb_dbi_open(txn, "plates", MDB_DUPSORT, &dbi);
+
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0 || (rc = mdb_drop(txn, dbi, 1)) != 0)
+		return rc;
+	rc = mdb_del(txn, s->meta, &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 static int log__open_dbis(MDB_txn *txn, log_store *s)
 {
 	unsigned int cr = s->readonly ? 0 : MDB_CREATE;
@@ -494,10 +682,9 @@ static int log__open_dbis(MDB_txn *txn, log_store *s)
 		return rc;
 	if ((rc = mdb_dbi_open(txn, "log", cr, &s->log)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "ids", cr, &s->ids)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "streams", cr, &s->streams)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "plates", cr | MDB_DUPSORT, &s->plates)) != 0)
+	    (rc = mdb_dbi_open(txn, "streams", cr, &s->streams)) != 0)
 		return rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE ? LOG_ECORRUPT : rc;
-	return 0;
+	return s->readonly ? 0 : log__drop_old_plates(txn, s);
 }
 
 static int log__valid_origin(const char *o)
@@ -555,6 +742,9 @@ static int log__open_txn(log_store *s)
 	if (rc == 0 && v.mv_size < sizeof s->home)
 		memcpy(s->home, v.mv_data, v.mv_size);
 	if (s->has_origin && (rc = log__own_stream(t)) != 0)
+		goto err;
+	/* A writer builds the plate index now, before any append. */
+	if (!s->readonly && (rc = log__plates_sync(t)) != 0)
 		goto err;
 	rc = mdb_txn_commit(t->txn);	/* also keeps the dbi handles */
 	t->txn = NULL;
@@ -618,6 +808,9 @@ int log_store_open(const char *dir, const log_store_opts *opts, log_store **out)
 	}
 	pthread_mutex_init(&s->gmu, NULL);
 	pthread_cond_init(&s->gcv, NULL);
+	pthread_mutex_init(&s->pxsync, NULL);
+	if ((rc = log__plates_new(&s->px)) != 0)
+		goto err;
 	if ((rc = log__open_env(s, dir, o)) != 0 || (rc = log__open_txn(s)) != 0)
 		goto err;
 	*out = s;
@@ -635,6 +828,8 @@ void log_store_close(log_store *s)
 		mdb_env_close(s->env);
 	pthread_cond_destroy(&s->gcv);
 	pthread_mutex_destroy(&s->gmu);
+	pthread_mutex_destroy(&s->pxsync);
+	log__plates_free(s->px);
 	free(s);
 }
 
@@ -870,6 +1065,8 @@ static void log__txn_free(log_txn *t)
 	}
 	if (t->locked)
 		log__leave(t->s);
+	log__plates_undo(t);	/* nothing left unless it committed */
+	free(t->undo);
 	free(t->sc);
 	free(t->rg);
 	free(t);
@@ -888,11 +1085,10 @@ void log_txn_abort(log_txn *t)
 	log__txn_free(t);
 }
 
-/* Write what the txn kept in memory: stream heads, highest ts, plates. */
+/* Write what the txn kept in memory: stream heads, highest ts. */
 static int log__flush(log_txn *t)
 {
 	uint8_t b[8];
-	MDB_val v;
 	int rc;
 
 	for (size_t i = 0; i < t->nsc; i++)
@@ -900,17 +1096,9 @@ static int log__flush(log_txn *t)
 			return rc;
 	if (t->max_ts != t->max_ts0) {
 		log__put64(b, (uint64_t)t->max_ts);
-		if ((rc = log__meta_put(t->txn, t->s, "max_ts", b, 8)) != 0)
-			return rc;
+		return log__meta_put(t->txn, t->s, "max_ts", b, 8);
 	}
-	if (t->plates_new == 0)
-		return 0;
-	rc = log__meta_get(t->txn, t->s, "plates", &v);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return rc;
-	log__put64(b, (rc == 0 && v.mv_size == 8 ? log__get64(v.mv_data) : 0) +
-	    (uint64_t)t->plates_new);
-	return log__meta_put(t->txn, t->s, "plates", b, 8);
+	return 0;
 }
 
 int log_txn_commit(log_txn *t)
@@ -932,6 +1120,8 @@ int log_txn_commit(log_txn *t)
 	} else {
 		rc = log__full(t, mdb_txn_commit(t->txn));
 	}
+	if (rc == 0)
+		t->nundo = 0;	/* the index keeps what was committed */
 	t->txn = NULL;
 	log__txn_free(t);
 	return rc;
@@ -941,27 +1131,19 @@ int log_txn_commit(log_txn *t)
 
 int log_txn_next_ts(log_txn *t, const char *plate, int64_t wall_ms, int64_t *ts)
 {
-	MDB_val k = { strlen(plate), (void *)plate }, v;
-	MDB_cursor *c = NULL;
 	int64_t best = wall_ms > t->max_ts ? wall_ms : t->max_ts;
+	size_t n = strlen(plate);
+	log__ppos last;
 	int rc;
 
-	if (k.mv_size == 0 || k.mv_size > LOG_PLATE_MAX)
+	if (n == 0 || n > LOG_PLATE_MAX)
 		return LOG_EEVENT_VALUE;
-	if ((rc = mdb_cursor_open(t->txn, t->s->plates, &c)) != 0)
-		goto err;
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET);
-	if (rc == 0)
-		rc = mdb_cursor_get(c, &k, &v, MDB_LAST_DUP);
-	if (rc == 0 && v.mv_size >= 8 && (int64_t)log__get64(v.mv_data) + 1 > best)
-		best = (int64_t)log__get64(v.mv_data) + 1;
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
+	if ((rc = log__plates_use(t)) != 0)
+		return rc;
+	if (log__plates_last(t->s->px, plate, &last) == 0 && last.ts + 1 > best)
+		best = last.ts + 1;
 	*ts = best;
-err:
-	if (c != NULL)
-		mdb_cursor_close(c);
-	return rc;
+	return 0;
 }
 
 static int log__range_note(log_txn *t, uint32_t no, uint64_t seq)
@@ -1021,33 +1203,6 @@ static int log__put_log(log_txn *t, const uint8_t key[LOG__KEY], MDB_val *v)
 	return rc == MDB_KEYEXIST ? LOG_EFORK : rc;
 }
 
-/* plates: plate → ts ‖ origin ‖ '\0' ‖ epoch ‖ seq ‖ id (fold order). */
-static int log__put_plate(log_txn *t, const log_event *ev)
-{
-	uint8_t fb[LOG__FOLD_MAX];
-	size_t on = strlen(ev->origin), in = strlen(ev->id), cnt = 0;
-	MDB_val k = { strlen(ev->plate), (void *)ev->plate }, v = { 0, fb };
-	MDB_cursor *c = NULL;
-	int rc;
-
-	log__put64(fb, (uint64_t)ev->ts);
-	memcpy(fb + 8, ev->origin, on + 1);
-	log__put64(fb + 9 + on, ev->epoch);
-	log__put64(fb + 17 + on, ev->seq);
-	memcpy(fb + 25 + on, ev->id, in);
-	v.mv_size = 25 + on + in;
-	if ((rc = mdb_cursor_open(t->txn, t->s->plates, &c)) != 0)
-		goto err;
-	if ((rc = mdb_cursor_put(c, &k, &v, MDB_NODUPDATA)) != 0)
-		goto err;
-	if ((rc = mdb_cursor_count(c, &cnt)) == 0 && cnt == 1)
-		t->plates_new++;
-err:
-	if (c != NULL)
-		mdb_cursor_close(c);
-	return rc == MDB_KEYEXIST ? LOG_EFORK : rc;
-}
-
 static int log__put_id(log_txn *t, const char *id, const uint8_t pos[LOG__KEY])
 {
 	MDB_val k = { strlen(id), (void *)id }, v = { LOG__KEY, (void *)pos };
@@ -1080,7 +1235,7 @@ static int log__write(log_txn *t, struct log__sc *sc, const log_event *ev, size_
 	if ((rc = log__put_id(t, ev->id, key)) != 0)
 		return log__full(t, rc);
 	if ((rc = log__put_log(t, key, &v)) != 0 ||
-	    (rc = log__put_plate(t, ev)) != 0 ||
+	    (rc = log__plates_note(t, sc, ev)) != 0 ||
 	    (rc = log__range_note(t, sc->no, ev->seq)) != 0)
 		goto failed;
 	sc->head_seq = ev->seq;
@@ -1231,34 +1386,13 @@ int log_txn_append_peer(log_txn *t, const char *bytes, size_t len,
 
 int log_txn_next_plate(log_txn *t, const char *after, char plate[LOG_PLATE_MAX + 1])
 {
-	char a[LOG_PLATE_MAX + 1];
-	size_t an = strlen(after);
-	MDB_val k = { an, a }, v;
-	MDB_cursor *c = NULL;
 	int rc;
 
-	if (an > LOG_PLATE_MAX)
+	if (strlen(after) > LOG_PLATE_MAX)
 		return EINVAL;
-	memcpy(a, after, an + 1);
-	if ((rc = mdb_cursor_open(t->txn, t->s->plates, &c)) != 0)
-		goto err;
-	rc = mdb_cursor_get(c, &k, &v, an ? MDB_SET_RANGE : MDB_FIRST);
-	if (rc == 0 && k.mv_size == an && memcmp(k.mv_data, a, an) == 0)
-		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_NODUP);
-	if (rc == MDB_NOTFOUND)
-		rc = LOG_END;
-	if (rc != 0)
-		goto err;
-	if (k.mv_size == 0 || k.mv_size > LOG_PLATE_MAX) {
-		rc = LOG_ECORRUPT;
-		goto err;
-	}
-	memcpy(plate, k.mv_data, k.mv_size);
-	plate[k.mv_size] = '\0';
-err:
-	if (c != NULL)
-		mdb_cursor_close(c);
-	return rc;
+	if ((rc = log__plates_use(t)) != 0)
+		return rc;
+	return log__plates_next(t->s->px, after, plate);
 }
 
 /* P(seq) of a stream, P(0) = 0. */
@@ -1297,7 +1431,6 @@ int log_txn_digest(log_txn *t, uint32_t stream_no, uint64_t a, uint64_t b,
 int log_txn_stat(log_txn *t, log_store_stat *out)
 {
 	MDB_stat st;
-	MDB_val v;
 	size_t size;
 	int rc;
 
@@ -1308,11 +1441,9 @@ int log_txn_stat(log_txn *t, log_store_stat *out)
 	if ((rc = mdb_stat(t->txn, t->s->streams, &st)) != 0)
 		return rc;
 	out->streams = st.ms_entries;
-	rc = log__meta_get(t->txn, t->s, "plates", &v);
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	if ((rc = log__plates_use(t)) != 0)
 		return rc;
-	out->plates = (rc == 0 && v.mv_size == 8 ? log__get64(v.mv_data) : 0) +
-	    (uint64_t)t->plates_new;
+	out->plates = log__plates_count(t->s->px);
 	out->map_used = log__map_used(t->s, &size);
 	out->map_size = size;
 	return 0;
@@ -1383,63 +1514,65 @@ int log_iter_all(log_txn *t, log_iter **out)
 	return log__iter_new(t, t->s->log, LOG__IT_ALL, out);
 }
 
+/* The positions are copied now: the index may change while we iterate. */
 int log_iter_plate(log_txn *t, const char *plate, log_iter **out)
 {
 	size_t n = strlen(plate);
+	log_iter *it;
 	int rc;
 
 	if (n == 0 || n > LOG_PLATE_MAX)
 		return EINVAL;
-	if ((rc = log__iter_new(t, t->s->plates, LOG__IT_PLATE, out)) == 0)
-		memcpy((*out)->plate, plate, n + 1);
-	return rc;
-}
-
-/* The event id at the end of a plates dup (after the fold key). */
-static int log__plate_id(const MDB_val *v, char id[LOG_ID_MAX + 1])
-{
-	const char *p = v->mv_data;
-	size_t on, in;
-
-	if (v->mv_size < 8 + 1 + 16 + 1)
-		return LOG_ECORRUPT;
-	on = strnlen(p + 8, v->mv_size - 8);
-	if (25 + on >= v->mv_size || v->mv_size - 25 - on > LOG_ID_MAX)
-		return LOG_ECORRUPT;
-	in = v->mv_size - 25 - on;
-	memcpy(id, p + 25 + on, in);
-	id[in] = '\0';
+	if ((rc = log__plates_use(t)) != 0 ||
+	    (rc = log__iter_new(t, t->s->log, LOG__IT_PLATE, &it)) != 0)
+		return rc;
+	if ((rc = log__plates_copy(t->s->px, plate, &it->pos, &it->cappos, &it->npos)) != 0) {
+		log_iter_free(it);
+		return rc;
+	}
+	*out = it;
 	return 0;
 }
 
-/* A plates dup → its event, through ids. */
-static int log__plate_rec(log_iter *it, const MDB_val *v, log_rec *out)
+int log_txn_plate_last(log_txn *t, const char *plate, uint32_t *stream_no,
+    uint64_t *seq)
 {
-	char id[LOG_ID_MAX + 1];
-	int rc = log__plate_id(v, id);
-
-	if (rc == 0 && (rc = log_txn_get_id(it->t, id, out)) == LOG_NOTFOUND)
-		rc = LOG_ECORRUPT;
-	return rc;
-}
-
-int log_txn_plate_last(log_txn *t, const char *plate, char id[LOG_ID_MAX + 1])
-{
-	MDB_val k = { strlen(plate), (void *)plate }, v;
-	MDB_cursor *c;
+	size_t n = strlen(plate);
+	log__ppos last;
 	int rc;
 
-	if (k.mv_size == 0 || k.mv_size > LOG_PLATE_MAX)
+	if (n == 0 || n > LOG_PLATE_MAX)
 		return EINVAL;
-	if ((rc = mdb_cursor_open(t->txn, t->s->plates, &c)) != 0)
+	if ((rc = log__plates_use(t)) != 0 ||
+	    (rc = log__plates_last(t->s->px, plate, &last)) != 0)
 		return rc;
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
-	if (rc == 0)
-		rc = mdb_cursor_get(c, &k, &v, MDB_LAST_DUP);
-	if (rc == 0)
-		rc = log__plate_id(&v, id);
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? LOG_NOTFOUND : rc;
+	*stream_no = last.no;
+	*seq = last.seq;
+	return 0;
+}
+
+/* The plate iterator's next event this txn holds. A position it does not
+ * hold is an append the index has but this (older) snapshot has not, or
+ * an aborted one not yet undone: skipped. A writer holds all of its own. */
+static int log__iter_plate_next(log_iter *it, log_rec *out)
+{
+	uint8_t kb[LOG__KEY];
+	MDB_val k, v;
+	int rc;
+
+	while (it->ipos < it->npos) {
+		const log__ppos *p = &it->pos[it->ipos++];
+
+		log__key(kb, p->no, p->seq);
+		k = (MDB_val){ LOG__KEY, kb };
+		rc = mdb_cursor_get(it->c, &k, &v, MDB_SET_KEY);
+		if (rc == MDB_NOTFOUND && !it->t->write)
+			continue;
+		if (rc != 0)
+			return rc == MDB_NOTFOUND ? LOG_ECORRUPT : rc;
+		return log__rec(&k, &v, out);
+	}
+	return LOG_END;
 }
 
 static int log__iter_step(log_iter *it, MDB_val *k, MDB_val *v)
@@ -1458,10 +1591,7 @@ static int log__iter_step(log_iter *it, MDB_val *k, MDB_val *v)
 		*k = (MDB_val){ LOG__KEY, kb };
 		return mdb_cursor_get(it->c, k, v, MDB_SET_RANGE);
 	case LOG__IT_PLATE:
-		if (!first)
-			return mdb_cursor_get(it->c, k, v, MDB_NEXT_DUP);
-		*k = (MDB_val){ strlen(it->plate), it->plate };
-		return mdb_cursor_get(it->c, k, v, MDB_SET_KEY);
+		break;
 	}
 	return EINVAL;
 }
@@ -1473,13 +1603,13 @@ int log_iter_next(log_iter *it, log_rec *out)
 
 	if (it->c == NULL)
 		return EINVAL;		/* its transaction has ended */
+	if (it->kind == LOG__IT_PLATE)
+		return log__iter_plate_next(it, out);
 	rc = log__iter_step(it, &k, &v);
 	if (rc == MDB_NOTFOUND)
 		return LOG_END;
 	if (rc != 0)
 		return rc;
-	if (it->kind == LOG__IT_PLATE)
-		return log__plate_rec(it, &v, out);
 	if (k.mv_size != LOG__KEY)
 		return LOG_ECORRUPT;
 	if (it->kind == LOG__IT_RANGE && (log__get32(k.mv_data) != it->no ||
@@ -1499,5 +1629,6 @@ void log_iter_free(log_iter *it)
 	}
 	if (it->c != NULL)
 		mdb_cursor_close(it->c);
+	free(it->pos);
 	free(it);
 }

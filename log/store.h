@@ -9,13 +9,17 @@
  *   ids      event_id → stream_no ‖ seq
  *   streams  stream_no(4, BE) → head seq(8) ‖ head P(8) ‖ epoch(8) ‖
  *            flags(4) ‖ name
- *   plates   plate → fold key ‖ event_id (MDB_DUPSORT), in fold order
- *            (ts, origin, stream epoch, seq) — what projections re-fold.
- *            Fold key: ts(8, BE) ‖ origin ‖ '\0' ‖ epoch(8, BE) ‖ seq(8, BE),
- *            so byte order is fold order.
  *   meta     "magic" ("parklog"), "schema" (u32 BE, 1), "origin",
- *            "own_stream", "max_ts" (highest ts held, i64 BE), "plates"
- *            (distinct plates, u64 BE), "s/<stream name>" → stream_no
+ *            "own_stream", "max_ts" (highest ts held, i64 BE),
+ *            "s/<stream name>" → stream_no
+ *
+ * The per-plate index — each plate's events in fold order (ts, origin,
+ * stream epoch, seq), what projections re-fold — is kept in memory, not in
+ * a table (log/plates.h says why): a write open builds it with one scan of
+ * the log (about 0.2 s per million events) and appends add to it; a
+ * read-only open catches it up before each use. Memory: about 40 bytes per
+ * event. It assumes one writing process per data directory (parklogd).
+ * Older data directories have a table "plates"; a write open drops it.
  *
  * DESIGN.md keys the log by event_id with a separate (stream, seq) index; we
  * key it by (stream, seq) and index ids instead: range reads, catch-up and
@@ -207,10 +211,11 @@ int log_txn_stream_find(log_txn *t, const char *name, log_stream_info *out);
  * 0, or LOG_END after the last. */
 int log_txn_next_plate(log_txn *t, const char *after, char plate[LOG_PLATE_MAX + 1]);
 
-/* The id of the plate's last event in fold order (appends of this
+/* The position of the plate's last event in fold order (appends of this
  * transaction included): 0, or LOG_NOTFOUND if the plate has none. Lets the
  * projections tell an event that extends a plate's history from a late one. */
-int log_txn_plate_last(log_txn *t, const char *plate, char id[LOG_ID_MAX + 1]);
+int log_txn_plate_last(log_txn *t, const char *plate, uint32_t *stream_no,
+    uint64_t *seq);
 
 /* Digest of (a, b] in a stream: P(b) − P(a), with P(0) = 0; b <= head. */
 int log_txn_digest(log_txn *t, uint32_t stream_no, uint64_t a, uint64_t b,

@@ -620,17 +620,17 @@ err:
 int proj_apply(void *ctx, log_txn *txn, const log_event *ev, const log_rec *rec)
 {
 	proj *p = ctx;
-	char last[LOG_ID_MAX + 1];
+	uint32_t last_no;
+	uint64_t last_seq;
 	int rc;
 
-	(void)rec;
 	proj__deltas_for(p, txn);
 	/* Usually ev sorts last among its plate's events (the hybrid clock sees
 	 * to it for our own): nothing before it changes. A late event changes
 	 * what follows it: re-fold its plate. */
-	if ((rc = log_txn_plate_last(txn, ev->plate, last)) == 0)
-		rc = strcmp(last, ev->id) == 0 ? proj__extend(p, txn, ev) :
-		    proj__refold(p, txn, ev->plate);
+	if ((rc = log_txn_plate_last(txn, ev->plate, &last_no, &last_seq)) == 0)
+		rc = last_no == rec->stream_no && last_seq == rec->seq ?
+		    proj__extend(p, txn, ev) : proj__refold(p, txn, ev->plate);
 	/* Hooked without proj_attach: nobody will call proj_precommit. */
 	if (rc == 0 && !p->attached)
 		rc = proj__flush(p, txn);

@@ -426,6 +426,107 @@ TEST(plate_iteration_in_fold_order)
 	log_store_close(s);
 }
 
+/* The plate's events as "origin/seq" words, in the iterator's order. */
+static void plate_list(log_store *s, const char *plate, char *out, size_t len)
+{
+	char err[160];
+	log_iter *it;
+	log_txn *t;
+	log_event e;
+	log_rec r;
+	size_t o = 0;
+	int rc;
+
+	out[0] = '\0';
+	T_EQ_INT(0, log_txn_begin(s, 0, &t));
+	T_EQ_INT(0, log_iter_plate(t, plate, &it));
+	while ((rc = log_iter_next(it, &r)) == 0) {
+		T_EQ_INT(0, log_event_decode(r.bytes, r.len, &e, err, sizeof err));
+		o += (size_t)snprintf(out + o, len - o, "%s/%llu ", e.origin,
+		    (unsigned long long)e.seq);
+		T_ASSERT(o < len);
+	}
+	T_EQ_INT(LOG_END, rc);
+	log_iter_free(it);
+	log_txn_abort(t);
+}
+
+/* The index is memory: a reopen rebuilds it, a read-only store catches up
+ * with appends made after its first use, and an old "plates" table goes. */
+TEST(plate_index_rebuilt_and_caught_up)
+{
+	log_store_opts ro = { .readonly = 1 };
+	char before[512], after[512], seen[512];
+	int ready[2], go[2], st;
+	char c = 0;
+	log_store *s = open_new("central-1");
+	log_txn *t;
+	pid_t pid;
+
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	T_EQ_INT(0, append_peer(t, "central-3", 5, 1, T0 + 50, "29A12345", 0));
+	T_EQ_INT(0, append_peer(t, "central-2", 5, 1, T0 + 50, "29A12345", 1));
+	T_EQ_INT(0, append_peer(t, "central-2", 4, 1, T0 + 40, "29A12345", 2));
+	own(t, "29A12345", T0, 3, NULL);
+	T_EQ_INT(0, log_txn_commit(t));
+	plate_list(s, "29A12345", before, sizeof before);
+	T_EQ_STR("central-2/1 central-2/1 central-3/1 central-1/1 ", before);
+	log_store_close(s);
+	{	/* a table left by an earlier version */
+		MDB_env *env;
+		MDB_txn *txn;
+		MDB_dbi dbi;
+
+		T_EQ_INT(0, mdb_env_create(&env));
+		T_EQ_INT(0, mdb_env_set_maxdbs(env, 8));
+		T_EQ_INT(0, mdb_env_open(env, t_tmpdir, 0, 0644));
+		T_EQ_INT(0, mdb_txn_begin(env, NULL, 0, &txn));
+		T_EQ_INT(0, mdb_dbi_open(txn, "plates", MDB_CREATE | MDB_DUPSORT, &dbi));
+		T_EQ_INT(0, mdb_txn_commit(txn));
+		mdb_env_close(env);
+	}
+	s = open_new("central-1");
+	plate_list(s, "29A12345", after, sizeof after);
+	T_EQ_STR(before, after);
+	{
+		MDB_txn *txn;
+		MDB_dbi dbi;
+
+		T_EQ_INT(0, mdb_txn_begin(log_store_env(s), NULL, MDB_RDONLY, &txn));
+		T_EQ_INT(MDB_NOTFOUND, mdb_dbi_open(txn, "plates", 0, &dbi));
+		mdb_txn_abort(txn);
+	}
+	log_store_close(s);
+
+	/* A reader in another process uses the index, the writer appends, the
+	 * reader sees the new event of the plate in fold order. */
+	T_EQ_INT(0, pipe(ready));
+	T_EQ_INT(0, pipe(go));
+	if ((pid = fork()) == 0) {
+		if (log_store_open(t_tmpdir, &ro, &s) != 0)
+			_exit(2);
+		plate_list(s, "29A12345", seen, sizeof seen);
+		if (strcmp(seen, before) != 0)
+			_exit(3);
+		if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(4);
+		plate_list(s, "29A12345", seen, sizeof seen);
+		_exit(strcmp(seen, "central-2/1 central-2/2 central-2/1 central-3/1"
+		    " central-1/1 central-1/1 ") == 0 ? 0 : 5);
+	}
+	T_EQ_INT(1, read(ready[0], &c, 1));
+	s = open_new("central-1");
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	T_EQ_INT(0, append_peer(t, "central-2", 5, 2, T0 + 45, "29A12345", 4));
+	own(t, "29A12345", T0, 5, NULL);
+	T_EQ_INT(0, log_txn_commit(t));
+	log_store_close(s);
+	T_EQ_INT(1, write(go[1], &c, 1));
+	T_EQ_INT(pid, waitpid(pid, &st, 0));
+	T_ASSERT(WIFEXITED(st));
+	T_EQ_INT(0, WEXITSTATUS(st));
+}
+
 TEST(hybrid_clock)
 {
 	log_store *s = open_new("central-1");
