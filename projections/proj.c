@@ -12,7 +12,11 @@
 
 #include <xxhash.h>
 
-#define PROJ_SCHEMA 2	/* 2: rows carry their hash; p_open */
+#define PROJ_SCHEMA 3	/* 2: rows carry their hash; 3: p_plate tagged, p_inside by id */
+
+/* p_plate's values: a tag byte ‖ session id (see proj.h). */
+#define PROJ__INSIDE	'i'
+#define PROJ__OPEN	'o'
 
 #define PROJ__MD_MAX 48	/* distinct counters changed in one transaction */
 
@@ -37,7 +41,7 @@ struct proj {
 	log_store *store;
 	proj_tariff tariff;
 	uint64_t tariff_hash;
-	MDB_dbi sessions, plate, time, inside, conflict, day, meta, open;
+	MDB_dbi sessions, plate, time, inside, conflict, day, meta;
 	/* Scratch for re-folding, reused across calls. Only the thread that
 	 * holds the write transaction (the writer) uses it. */
 	log_event *evs;
@@ -49,7 +53,8 @@ struct proj {
 	 * otherwise cost a dozen LMDB reads and writes of the same few keys.
 	 * dserial names the transaction they belong to (0: none). */
 	int attached;		/* proj_precommit installed by proj_attach */
-	int missing;		/* read-only, and no projection tables exist */
+	int missing;		/* read-only, and no projection tables exist, or
+				   they were made by another schema */
 	_Atomic uint64_t dserial;
 	proj__mdelta md[PROJ__MD_MAX];
 	size_t nmd;
@@ -314,15 +319,28 @@ static int proj__time(proj *p, MDB_txn *txn, const proj_session *s, int put)
 	return put ? mdb_put(txn, p->time, &t, &empty, 0) : mdb_del(txn, p->time, &t, NULL);
 }
 
+/* Put or delete p_plate's entry `tag` ‖ s->id under s->plate. p_plate
+ * holds open rows only, so it stays as small as the facility is full, and
+ * a plate's entries are dups of one key: one page per changed plate. */
+static int proj__pl(proj *p, MDB_txn *txn, const proj_session *s, char tag, int put)
+{
+	char vb[1 + LOG_ID_MAX];
+	size_t n = strlen(s->id);
+	MDB_val k = { strlen(s->plate), (void *)s->plate }, v = { 1 + n, vb };
+
+	vb[0] = tag;
+	memcpy(vb + 1, s->id, n);
+	return put ? mdb_put(txn, p->plate, &k, &v, 0) : mdb_del(txn, p->plate, &k, &v);
+}
+
 /* Pass 0: drop o's entries that n (o changed, same id; NULL: o vanishes)
  * does not keep. */
 static int proj__unindex(proj *p, MDB_txn *txn, const proj_session *o, const proj_session *n)
 {
-	MDB_val id = { strlen(o->id), (void *)o->id }, pl = { strlen(o->plate), (void *)o->plate };
+	MDB_val id = { strlen(o->id), (void *)o->id };
 	int rc = 0;
 
-	if (n == NULL && ((rc = mdb_del(txn, p->sessions, &id, NULL)) != 0 ||
-	    (rc = mdb_del(txn, p->plate, &pl, &id)) != 0))
+	if (n == NULL && (rc = mdb_del(txn, p->sessions, &id, NULL)) != 0)
 		return rc;
 	if ((n == NULL || proj__sort_ts(n) != proj__sort_ts(o)) &&
 	    (rc = proj__time(p, txn, o, 0)) != 0)
@@ -331,10 +349,11 @@ static int proj__unindex(proj *p, MDB_txn *txn, const proj_session *o, const pro
 	    (rc = mdb_del(txn, p->conflict, &id, NULL)) != 0)
 		return rc;
 	if (proj__is_open_primary(o) && !(n && proj__is_open_primary(n)) &&
-	    (rc = mdb_del(txn, p->inside, &pl, NULL)) != 0)
+	    ((rc = mdb_del(txn, p->inside, &id, NULL)) != 0 ||
+	    (rc = proj__pl(p, txn, o, PROJ__INSIDE, 0)) != 0))
 		return rc;
 	if (proj__is_open(o) && !(n && proj__is_open(n)))
-		rc = mdb_del(txn, p->open, &pl, &id);
+		rc = proj__pl(p, txn, o, PROJ__OPEN, 0);
 	return rc;
 }
 
@@ -343,12 +362,10 @@ static int proj__unindex(proj *p, MDB_txn *txn, const proj_session *o, const pro
 static int proj__index(proj *p, MDB_txn *txn, const proj_session *o, const proj_session *n,
     uint64_t h)
 {
-	MDB_val id = { strlen(n->id), (void *)n->id }, pl = { strlen(n->plate), (void *)n->plate };
-	MDB_val empty = { 0, "" };
+	MDB_val id = { strlen(n->id), (void *)n->id }, empty = { 0, "" };
 	int rc;
 
-	if ((rc = proj__row_put(p, txn, n, h)) != 0 ||
-	    (o == NULL && (rc = mdb_put(txn, p->plate, &pl, &id, 0)) != 0))
+	if ((rc = proj__row_put(p, txn, n, h)) != 0)
 		return rc;
 	if ((o == NULL || proj__sort_ts(o) != proj__sort_ts(n)) &&
 	    (rc = proj__time(p, txn, n, 1)) != 0)
@@ -357,10 +374,11 @@ static int proj__index(proj *p, MDB_txn *txn, const proj_session *o, const proj_
 	    (rc = mdb_put(txn, p->conflict, &id, &empty, 0)) != 0)
 		return rc;
 	if (proj__is_open_primary(n) && !(o && proj__is_open_primary(o)) &&
-	    (rc = mdb_put(txn, p->inside, &pl, &id, 0)) != 0)
+	    ((rc = mdb_put(txn, p->inside, &id, &empty, 0)) != 0 ||
+	    (rc = proj__pl(p, txn, n, PROJ__INSIDE, 1)) != 0))
 		return rc;
 	if (proj__is_open(n) && !(o && proj__is_open(o)))
-		rc = mdb_put(txn, p->open, &pl, &id, 0);
+		rc = proj__pl(p, txn, n, PROJ__OPEN, 1);
 	return rc;
 }
 
@@ -477,20 +495,23 @@ static void proj__rows_free(proj__rows *r)
 	memset(r, 0, sizeof *r);
 }
 
-/* The stored rows of a plate that dbi lists (p_plate: all, in id order;
- * p_open: the open ones) into r, with their hashes. */
-static int proj__load_rows(proj *p, MDB_txn *txn, MDB_dbi dbi, const char *plate,
+/* The stored rows of a plate whose p_plate entries carry `tag` (PROJ__OPEN:
+ * its open rows) into r, with their hashes. */
+static int proj__load_rows(proj *p, MDB_txn *txn, char tag, const char *plate,
     proj__rows *r)
 {
-	MDB_val k = { strlen(plate), (void *)plate }, id, row;
+	MDB_val k = { strlen(plate), (void *)plate }, v = { 1, &tag }, id, row;
 	MDB_cursor *c;
 	int rc;
 
 	r->n = 0;
-	if ((rc = mdb_cursor_open(txn, dbi, &c)) != 0)
+	if ((rc = mdb_cursor_open(txn, p->plate, &c)) != 0)
 		return rc;
-	for (rc = mdb_cursor_get(c, &k, &id, MDB_SET_KEY); rc == 0;
-	    rc = mdb_cursor_get(c, &k, &id, MDB_NEXT_DUP)) {
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH_RANGE); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP)) {
+		if (v.mv_size < 2 || *(const char *)v.mv_data != tag)
+			break;
+		id = (MDB_val){ v.mv_size - 1, (char *)v.mv_data + 1 };
 		if ((rc = proj__rows_room(r)) != 0)
 			break;
 		if ((rc = mdb_get(txn, p->sessions, &id, &row)) != 0 ||
@@ -549,6 +570,46 @@ static int proj__diff(proj *p, MDB_txn *txn, const proj__rows *o,
 	return rc;
 }
 
+/* Add the stored row named `id`, if there is one of `plate`, to r. */
+static int proj__rows_add_id(proj *p, MDB_txn *txn, const char *plate,
+    const char *id, proj__rows *r)
+{
+	MDB_val k = { strlen(id), (void *)id }, row;
+	int rc = mdb_get(txn, p->sessions, &k, &row);
+
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0 || (rc = proj__rows_room(r)) != 0 ||
+	    (rc = proj__row_read(&row, &r->s[r->n], &r->h[r->n])) != 0)
+		return rc;
+	if (strcmp(r->s[r->n].plate, plate) == 0)
+		r->n++;
+	return 0;
+}
+
+/* A plate's rows are found through its events: a row is named by the
+ * ENTRY_PENDING that opened it, or by the EXIT of an exit-only row. (A
+ * plate → rows index would cost a random page per event.) */
+static int proj__rows_add_ev(proj *p, MDB_txn *txn, const char *plate,
+    const log_event *ev, proj__rows *r)
+{
+	if (ev->type != LOG_EV_ENTRY_PENDING && ev->type != LOG_EV_EXIT)
+		return 0;
+	return proj__rows_add_id(p, txn, plate, ev->id, r);
+}
+
+/* Every stored row of a plate whose events are evs[0..n). */
+static int proj__load_rows_evs(proj *p, MDB_txn *txn, const char *plate,
+    const log_event *evs, size_t n, proj__rows *r)
+{
+	int rc = 0;
+
+	r->n = 0;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = proj__rows_add_ev(p, txn, plate, &evs[i], r);
+	return rc;
+}
+
 /* Replace the plate's rows by a fresh fold of all its events. */
 static int proj__refold(proj *p, log_txn *t, const char *plate)
 {
@@ -560,7 +621,7 @@ static int proj__refold(proj *p, log_txn *t, const char *plate)
 	atomic_fetch_add_explicit(&p->nrefolded, 1, memory_order_relaxed);
 	if ((rc = proj__load_plate(p, t, plate, &nev)) != 0 ||
 	    (rc = proj_fold_plate(p->evs, nev, &p->tariff, &rows, &nrows)) != 0 ||
-	    (rc = proj__load_rows(p, txn, p->plate, plate, &p->old)) != 0)
+	    (rc = proj__load_rows_evs(p, txn, plate, p->evs, nev, &p->old)) != 0)
 		goto err;
 	rc = proj__diff(p, txn, &p->old, rows, nrows);
 err:
@@ -602,7 +663,7 @@ static int proj__extend(proj *p, log_txn *t, const log_event *ev)
 	int rc;
 
 	atomic_fetch_add_explicit(&p->nextended, 1, memory_order_relaxed);
-	if ((rc = proj__load_rows(p, txn, p->open, ev->plate, &p->old)) != 0)
+	if ((rc = proj__load_rows(p, txn, PROJ__OPEN, ev->plate, &p->old)) != 0)
 		return rc;
 	if ((rc = proj_fold_begin(&f, &p->tariff, p->old.s, p->old.n, proj__known, &kc)) != 0)
 		return rc == EINVAL ? LOG_ECORRUPT : rc;	/* p_open is not one group */
@@ -656,16 +717,11 @@ static int proj__open_dbis(proj *p, log_store *s)
 		{ "p_conflict", 0, offsetof(proj, conflict) },
 		{ "p_day", 0, offsetof(proj, day) },
 		{ "p_meta", 0, offsetof(proj, meta) },
-		{ "p_open", MDB_DUPSORT, offsetof(proj, open) },
 	};
 	int rc;
 
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
 		rc = log_store_dbi(s, t[i].name, t[i].flags, (MDB_dbi *)((char *)p + t[i].off));
-		/* A read-only open of schema 1 projections: p_open is only
-		 * written, never read by queries; proj_check says stale. */
-		if (rc == MDB_NOTFOUND && t[i].off == offsetof(proj, open))
-			rc = 0;
 		/* A read-only open of a log that never had projections (written
 		 * by a tool without them): the log is still readable; every
 		 * projection query answers PROJ_ESTALE. */
@@ -696,6 +752,21 @@ static int proj__current(proj *p, log_txn *t)
 	    rowsize != (int64_t)sizeof(proj_session))
 		return PROJ_ESTALE;
 	return 0;
+}
+
+/* Rows and indexes are of this build's layout (whatever the tariff). */
+static int proj__schema_is_current(proj *p)
+{
+	int64_t schema = 0, rowsize = 0;
+	log_txn *t;
+
+	if (log_txn_begin(p->store, 0, &t) != 0)
+		return 0;
+	if (proj__meta_get(p, log_txn_mdb(t), "schema", &schema) != 0 ||
+	    proj__meta_get(p, log_txn_mdb(t), "rowsize", &rowsize) != 0)
+		schema = 0;
+	log_txn_abort(t);
+	return schema == PROJ_SCHEMA && rowsize == (int64_t)sizeof(proj_session);
 }
 
 static int proj__refresh(proj *p)
@@ -758,10 +829,14 @@ int proj_open(log_store *s, const proj_tariff *tariff, proj **out)
 		*out = p;
 		return 0;
 	}
-	/* A read-only store cannot rebuild: it opens as is; proj_check says. */
+	/* A read-only store cannot rebuild: it opens as is and proj_check
+	 * says what differs; rows of another schema cannot even be read, so
+	 * then every query answers PROJ_ESTALE. */
 	rc = proj__refresh(p);
-	if (rc == LOG_EREADONLY)
+	if (rc == LOG_EREADONLY) {
+		p->missing = !proj__schema_is_current(p);
 		rc = 0;
+	}
 	if (rc != 0)
 		goto err;
 	*out = p;
@@ -807,16 +882,29 @@ int proj_set_tariff(proj *p, log_txn *t, const proj_tariff *tariff)
 	return rc;
 }
 
+/* Schema 2 had a table p_open (now p_plate's 'o' entries). */
+static int proj__drop_old(MDB_txn *txn)
+{
+	MDB_dbi dbi;
+	int rc = mdb_dbi_open(txn, "p_open", MDB_DUPSORT, &dbi);
+
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	return rc != 0 ? rc : mdb_drop(txn, dbi, 1);
+}
+
 int proj_rebuild(proj *p, log_txn *t)
 {
 	MDB_txn *txn = log_txn_mdb(t);
 	MDB_dbi all[] = { p->sessions, p->plate, p->time, p->inside, p->conflict,
-	    p->day, p->meta, p->open };
+	    p->day, p->meta };
 	char plate[LOG_PLATE_MAX + 1] = "";
 	int rc = 0;
 
 	for (size_t i = 0; i < sizeof all / sizeof all[0] && rc == 0; i++)
 		rc = mdb_drop(txn, all[i], 0);
+	if (rc == 0)
+		rc = proj__drop_old(txn);
 	proj__deltas_for(p, t);
 	p->nmd = p->ndd = 0;	/* dropped with the tables */
 	while (rc == 0 && (rc = log_txn_next_plate(t, plate, plate)) == 0)
@@ -858,14 +946,25 @@ int proj_session_get(proj *p, log_txn *t, const char *id, proj_session *out)
 
 int proj_inside_get(proj *p, log_txn *t, const char *plate, proj_session *out)
 {
-	MDB_val k = { strlen(plate), (void *)plate }, id;
+	char tag = PROJ__INSIDE;
+	MDB_val k = { strlen(plate), (void *)plate }, v = { 1, &tag }, id;
+	MDB_cursor *c;
 	int rc;
 
 	if (p->missing)
 		return PROJ_ESTALE;
-	if ((rc = mdb_get(log_txn_mdb(t), p->inside, &k, &id)) == MDB_NOTFOUND)
+	if ((rc = mdb_cursor_open(log_txn_mdb(t), p->plate, &c)) != 0)
+		return rc;
+	rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH_RANGE);
+	if (rc == 0 && (v.mv_size < 2 || *(const char *)v.mv_data != tag))
+		rc = MDB_NOTFOUND;
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND)
 		return LOG_NOTFOUND;
-	return rc != 0 ? rc : proj__row_get(p, log_txn_mdb(t), &id, out);
+	if (rc != 0)
+		return rc;
+	id = (MDB_val){ v.mv_size - 1, (char *)v.mv_data + 1 };
+	return proj__row_get(p, log_txn_mdb(t), &id, out);
 }
 
 int proj_day_get(proj *p, log_txn *t, int32_t day, proj_day *out)
@@ -986,7 +1085,7 @@ int proj_each_inside(proj *p, log_txn *t, proj_session_cb cb, void *ctx)
 {
 	if (p->missing)
 		return PROJ_ESTALE;
-	return proj__walk(p, t, p->inside, NULL, 0, cb, ctx);
+	return proj__walk(p, t, p->inside, NULL, 1, cb, ctx);
 }
 
 int proj_each_conflict(proj *p, log_txn *t, proj_session_cb cb, void *ctx)
@@ -1007,12 +1106,25 @@ static int proj__cmp_opening(const void *a, const void *b)
 int proj_each_plate(proj *p, log_txn *t, const char *plate, proj_session_cb cb, void *ctx)
 {
 	proj__rows r = { NULL, NULL, 0, 0 };
+	log_event *ev = malloc(sizeof *ev);
+	log_iter *it = NULL;
+	log_rec rec;
 	int rc;
 
-	if (p->missing)
-		return PROJ_ESTALE;
-	/* p_plate is ordered by id; callers want time order. */
-	if ((rc = proj__load_rows(p, log_txn_mdb(t), p->plate, plate, &r)) == 0 && r.n > 1)
+	if (p->missing || ev == NULL) {
+		free(ev);
+		return p->missing ? PROJ_ESTALE : ENOMEM;
+	}
+	/* The plate's rows through its events (see proj__load_rows_evs). */
+	if ((rc = log_iter_plate(t, plate, &it)) == 0)
+		while ((rc = log_iter_next(it, &rec)) == 0)
+			if ((rc = log_event_decode_stored(rec.bytes, rec.len, ev)) != 0 ||
+			    (rc = proj__rows_add_ev(p, log_txn_mdb(t), plate, ev, &r)) != 0)
+				break;
+	log_iter_free(it);
+	free(ev);
+	rc = rc == LOG_END ? 0 : rc;
+	if (rc == 0 && r.n > 1)		/* callers want time order */
 		qsort(r.s, r.n, sizeof *r.s, proj__cmp_opening);
 	for (size_t i = 0; i < r.n && rc == 0; i++)
 		rc = cb(ctx, &r.s[i]);

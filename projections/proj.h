@@ -7,7 +7,7 @@
  *
  * An appended event that sorts last among its plate's events in fold order
  * (projections/fold.h) — the usual case — resumes the plate's fold from its
- * open rows (p_open) and steps that one event: the cost does not grow with
+ * open rows (p_plate's 'o' entries) and steps that one event: the cost does not grow with
  * the plate's history. A late event re-folds its plate from all its events
  * and replaces the rows that differ. Either way every derived figure
  * (occupancy, per-day stats, conflicts, state digest) is adjusted by the
@@ -15,11 +15,16 @@
  *
  *   p_sessions  session id → proj_session ‖ XXH3_64 of its canonical text
  *               (binary, schema-versioned)
- *   p_plate     plate → session id (DUPSORT): the rows of each plate
- *   p_open      plate → session id (DUPSORT): its open rows (the open
- *               primary and its open conflicts), where a fold resumes
+ *   p_plate     plate → tag ‖ session id (DUPSORT), for open rows only:
+ *               'i' its open primary session (inside); 'o' its open rows
+ *               (the open primary and its open conflicts), where a fold
+ *               resumes. Small (as many plates as are inside) and one key
+ *               per plate, so an event dirties few, hot pages. All rows of
+ *               a plate are found through its events (log_iter_plate): a
+ *               row's id is the id of the event that opened it.
  *   p_time      sort ts (8, BE) ‖ session id → "" : history, newest last
- *   p_inside    plate → session id of its open primary session
+ *   p_inside    session id → "" : the open primary sessions (the listing of
+ *               who is inside; by plate it is p_plate's 'i' entry)
  *   p_conflict  session id → "" : rows with DOUBLE_ENTRY/FEE_DIFF/ORPHAN/DUP
  *   p_day       local day (4, BE) → proj_day (entries, exits, revenue)
  *   p_meta      "digest", "tariff", counters, inside counts per class

@@ -550,4 +550,59 @@ TEST(tariff_change_rebuilds_and_replay_agrees)
 	free(g.ev);
 }
 
+/* Projections of an older schema: a read-only open refuses to read them
+ * (PROJ_ESTALE), a write open rebuilds them and drops the old p_open. */
+TEST(older_schema_is_rebuilt_and_refused_read_only)
+{
+	gen_set g = gen(7, 6, 8);
+	proj_summary a, b;
+	proj_session s;
+	fp_ctx r;
+	proj_day d;
+	node n = node_open("c1", NULL);
+	char dir[700];
+	log_store_opts o = { .durability = LOG_DURABLE_NONE, .extra_dbs = PROJ_DBS };
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi meta, old;
+	int64_t two = 2;
+	MDB_val k = { 6, "schema" }, v = { sizeof two, &two };
+	log_txn *t;
+
+	deliver(&n, &g, 3);
+	fingerprint(&n, &a, &r, &d);
+	node_close(&n);
+	snprintf(dir, sizeof dir, "%s/c1", t_tmpdir);
+	T_EQ_INT(0, mdb_env_create(&env));
+	T_EQ_INT(0, mdb_env_set_maxdbs(env, 32));
+	T_EQ_INT(0, mdb_env_open(env, dir, 0, 0644));
+	T_EQ_INT(0, mdb_txn_begin(env, NULL, 0, &txn));
+	T_EQ_INT(0, mdb_dbi_open(txn, "p_meta", 0, &meta));
+	T_EQ_INT(0, mdb_put(txn, meta, &k, &v, 0));
+	T_EQ_INT(0, mdb_dbi_open(txn, "p_open", MDB_CREATE | MDB_DUPSORT, &old));
+	T_EQ_INT(0, mdb_txn_commit(txn));
+	mdb_env_close(env);
+
+	o.readonly = 1;
+	T_EQ_INT(0, log_store_open(dir, &o, &n.s));
+	T_EQ_INT(0, proj_open(n.s, NULL, &n.p));
+	T_EQ_INT(0, log_txn_begin(n.s, 0, &t));
+	T_EQ_INT(PROJ_ESTALE, proj_inside_get(n.p, t, "29A12345", &s));
+	T_EQ_INT(PROJ_ESTALE, proj_summary_get(n.p, t, &b));
+	log_txn_abort(t);
+	node_close(&n);
+
+	o.readonly = 0;
+	T_EQ_INT(0, log_store_open(dir, &o, &n.s));
+	T_EQ_INT(0, proj_open(n.s, NULL, &n.p));
+	fingerprint(&n, &b, &r, &d);
+	T_EQ_U64(a.digest, b.digest);
+	T_EQ_INT(a.sessions, b.sessions);
+	T_EQ_INT(0, mdb_txn_begin(log_store_env(n.s), NULL, MDB_RDONLY, &txn));
+	T_EQ_INT(MDB_NOTFOUND, mdb_dbi_open(txn, "p_open", 0, &old));
+	mdb_txn_abort(txn);
+	node_close(&n);
+	free(g.ev);
+}
+
 T_MAIN()
