@@ -1,6 +1,7 @@
 /* projections/proj.c — projection tables, folded per plate in the log's
  * write transaction. See proj.h for the tables and the digest. */
 #include "projections/proj.h"
+#include "projections/row.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -12,7 +13,8 @@
 
 #include <xxhash.h>
 
-#define PROJ_SCHEMA 3	/* 2: rows carry their hash; 3: p_plate tagged, p_inside by id */
+#define PROJ_SCHEMA 4	/* 2: rows carry their hash; 3: p_plate tagged, p_inside by id;
+			   4: compact rows (row.h) */
 
 /* p_plate's values: a tag byte ‖ session id (see proj.h). */
 #define PROJ__INSIDE	'i'
@@ -266,8 +268,8 @@ void proj_attach(proj *p)
 
 /* ---- row changes: old version → new version of one session -------------
  *
- * A row is stored as proj_session ‖ XXH3_64 of its canonical text (its
- * digest term), so removing or replacing it needs no re-serialising. A
+ * A row is stored with the XXH3_64 of its canonical text (its digest term,
+ * projections/row.h), so removing or replacing it needs no re-serialising. A
  * change touches only the indexes whose entries differ; changes of one plate
  * run in two passes, every removal before any addition, so that one row's
  * new entry in a unique index (p_inside) never meets another's stale one. */
@@ -282,29 +284,19 @@ static int proj__is_open(const proj_session *s)
 	return !(s->flags & PROJ_S_CLOSED);
 }
 
-/* A stored row; schema 1 rows (no hash) are still read, for auditors. */
+/* A stored row (projections/row.h). */
 static int proj__row_read(const MDB_val *v, proj_session *s, uint64_t *h)
 {
-	if (v->mv_size != sizeof *s + sizeof *h && v->mv_size != sizeof *s)
-		return LOG_ECORRUPT;
-	memcpy(s, v->mv_data, sizeof *s);
-	if (h != NULL && v->mv_size == sizeof *s)
-		*h = proj__row_hash(s);
-	else if (h != NULL)
-		memcpy(h, (const char *)v->mv_data + sizeof *s, sizeof *h);
-	return 0;
+	return proj_row_decode(v->mv_data, v->mv_size, s, h) == 0 ? 0 : LOG_ECORRUPT;
 }
 
 static int proj__row_put(proj *p, MDB_txn *txn, const proj_session *s, uint64_t h)
 {
-	MDB_val id = { strlen(s->id), (void *)s->id }, row = { sizeof *s + sizeof h, NULL };
-	int rc = mdb_put(txn, p->sessions, &id, &row, MDB_RESERVE);
+	uint8_t buf[PROJ_ROW_MAX];
+	MDB_val id = { strlen(s->id), (void *)s->id }, row = { 0, buf };
 
-	if (rc == 0) {
-		memcpy(row.mv_data, s, sizeof *s);
-		memcpy((char *)row.mv_data + sizeof *s, &h, sizeof h);
-	}
-	return rc;
+	row.mv_size = proj_row_encode(s, h, buf);
+	return mdb_put(txn, p->sessions, &id, &row, 0);
 }
 
 /* p_time: sort ts (8, BE) ‖ id. */

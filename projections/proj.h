@@ -13,8 +13,8 @@
  * (occupancy, per-day stats, conflicts, state digest) is adjusted by the
  * difference between old and new rows.
  *
- *   p_sessions  session id → proj_session ‖ XXH3_64 of its canonical text
- *               (binary, schema-versioned)
+ *   p_sessions  session id → the row, compact, with the XXH3_64 of its
+ *               canonical text (projections/row.h; schema-versioned)
  *   p_plate     plate → tag ‖ session id (DUPSORT), for open rows only:
  *               'i' its open primary session (inside); 'o' its open rows
  *               (the open primary and its open conflicts), where a fold
