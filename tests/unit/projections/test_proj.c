@@ -263,7 +263,7 @@ static uint64_t tables_hash(node *n)
 		    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 			int64_t z = 0;
 
-			if (i == 7 && v.mv_size == sizeof z && memcmp(v.mv_data, &z, sizeof z) == 0)
+			if (strcmp(names[i], "p_meta") == 0 && v.mv_size == sizeof z && memcmp(v.mv_data, &z, sizeof z) == 0)
 				continue;
 			h = h * 1099511628211ULL ^ XXH3_64bits(k.mv_data, k.mv_size);
 			h = h * 1099511628211ULL ^ XXH3_64bits(v.mv_data, v.mv_size);
