@@ -21,6 +21,8 @@ typedef struct log__pslot {
 	char plate[LOG_PLATE_MAX + 1];	/* "" = a free slot */
 	uint32_t n, cap;
 	log__ppos *e;
+	log__ppos last;		/* e[n - 1], kept here: the clock asks for it on
+				   every append, and e is another cache miss */
 } log__pslot;
 
 typedef struct log__pstream {
@@ -188,6 +190,7 @@ static int log__pslot_insert(log__plates *px, log__pslot *s, const log__ppos *po
 	s->e[i] = *pos;
 	if (s->n++ == 0)
 		px->nonempty++;
+	s->last = s->e[s->n - 1];
 	return 0;
 }
 
@@ -222,6 +225,8 @@ void log__plates_remove(log__plates *px, const char *plate, const log__ppos *pos
 			memmove(&s->e[i], &s->e[i + 1], (s->n - i - 1) * sizeof *s->e);
 			if (--s->n == 0)
 				px->nonempty--;
+			else
+				s->last = s->e[s->n - 1];
 			break;
 		}
 	if (pos->no < px->nst && px->st[pos->no].covered >= pos->seq)
@@ -265,7 +270,7 @@ int log__plates_last(log__plates *px, const char *plate, log__ppos *out)
 	pthread_mutex_lock(&px->mu);
 	s = log__pslot_find(px, plate);
 	if (s->n > 0) {
-		*out = s->e[s->n - 1];
+		*out = s->last;
 		rc = 0;
 	}
 	pthread_mutex_unlock(&px->mu);
