@@ -38,6 +38,9 @@ struct log__plates {
 	uint64_t nonempty;	/* plates with at least one event */
 	log__pstream *st;	/* by stream_no */
 	size_t nst;
+	log__pslot *recent;	/* the slot found last: an append asks for its
+				   plate's slot three times (clock, index,
+				   projections), and the table misses cache */
 	log__pslot **sorted;	/* used slots by plate (log__plates_next) */
 	size_t nsorted;
 	int dirty;		/* sorted is out of date */
@@ -78,13 +81,25 @@ static size_t log__pslot_home(const log__plates *px, const char *plate)
 }
 
 /* The plate's slot, or the free slot where it would go. */
-static log__pslot *log__pslot_find(const log__plates *px, const char *plate)
+static log__pslot *log__pslot_probe(const log__plates *px, const char *plate)
 {
 	size_t i = log__pslot_home(px, plate);
 
 	while (px->slot[i].plate[0] != '\0' && strcmp(px->slot[i].plate, plate) != 0)
 		i = (i + 1) & (px->cap - 1);
 	return &px->slot[i];
+}
+
+static log__pslot *log__pslot_find(log__plates *px, const char *plate)
+{
+	log__pslot *s = px->recent;
+
+	if (s != NULL && strcmp(s->plate, plate) == 0)
+		return s;
+	s = log__pslot_probe(px, plate);
+	if (s->plate[0] != '\0')
+		px->recent = s;
+	return s;
 }
 
 static int log__pslot_grow(log__plates *px)
@@ -97,9 +112,10 @@ static int log__pslot_grow(log__plates *px)
 		return ENOMEM;
 	}
 	px->cap = ocap * 2;
+	px->recent = NULL;	/* slots move */
 	for (size_t i = 0; i < ocap; i++)
 		if (old[i].plate[0] != '\0')
-			*log__pslot_find(px, old[i].plate) = old[i];
+			*log__pslot_probe(px, old[i].plate) = old[i];
 	free(old);
 	px->dirty = 1;
 	return 0;
@@ -118,6 +134,7 @@ static log__pslot *log__pslot_get(log__plates *px, const char *plate)
 		s = log__pslot_find(px, plate);
 	}
 	snprintf(s->plate, sizeof s->plate, "%s", plate);
+	px->recent = s;
 	px->used++;
 	px->dirty = 1;
 	return s;

@@ -58,11 +58,36 @@ struct proj {
 	int missing;		/* read-only, and no projection tables exist, or
 				   they were made by another schema */
 	_Atomic uint64_t dserial;
+	/* Events of the current write transaction (pserial) not yet
+	 * projected: proj_apply only notes them; proj__settle projects them
+	 * plate by plate before anything reads the projections in that
+	 * transaction, and at the latest in proj_precommit. A plate's events
+	 * of one batch thus cost one fold and one write of each row, not one
+	 * per event (an entry and its exit in one batch: the row is written
+	 * once, closed). `last` tells an event that sorted last among its
+	 * plate's events when appended. */
+	_Atomic uint64_t pserial;
+	log_event *pend;
+	unsigned char *plast;
+	size_t npend, pendcap;
+	size_t *porder;
 	proj__mdelta md[PROJ__MD_MAX];
 	size_t nmd;
 	proj__ddelta *dd;
 	size_t ndd, ddcap;
 };
+
+static int proj__settle(proj *p, log_txn *t);
+static int proj__flush(proj *p, log_txn *t);
+
+/* A writer reading its own transaction: project what is pending, write the
+ * counters (nothing to do for another transaction). */
+static int proj__own(proj *p, log_txn *t)
+{
+	int rc = proj__settle(p, t);
+
+	return rc ? rc : proj__flush(p, t);
+}
 
 /* Rows with any of these flags are listed as conflicts. */
 #define PROJ__CONFLICT_FLAGS (PROJ_S_DOUBLE_ENTRY | PROJ_S_FEE_DIFF | \
@@ -256,7 +281,9 @@ static int proj__flush(proj *p, log_txn *t)
 
 int proj_precommit(void *ctx, log_txn *txn)
 {
-	return proj__flush(ctx, txn);
+	int rc = proj__settle(ctx, txn);
+
+	return rc ? rc : proj__flush(ctx, txn);
 }
 
 void proj_attach(proj *p)
@@ -427,6 +454,23 @@ static int proj__change(proj *p, MDB_txn *txn, const proj_session *o, uint64_t o
 /* ---- re-folding a plate --------------------------------------------------- */
 
 /* Read every event of `plate` from the log, in fold order, into p->evs. */
+/* Room for n events in p->evs. */
+static int proj__evs_room(proj *p, size_t n)
+{
+	size_t cap = p->evcap ? p->evcap : 64;
+	log_event *ne;
+
+	if (n <= p->evcap)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+	if ((ne = realloc(p->evs, cap * sizeof *ne)) == NULL)
+		return ENOMEM;
+	p->evs = ne;
+	p->evcap = cap;
+	return 0;
+}
+
 static int proj__load_plate(proj *p, log_txn *t, const char *plate, size_t *n)
 {
 	log_iter *it = NULL;
@@ -437,17 +481,8 @@ static int proj__load_plate(proj *p, log_txn *t, const char *plate, size_t *n)
 	if ((rc = log_iter_plate(t, plate, &it)) != 0)
 		return rc;
 	while ((rc = log_iter_next(it, &rec)) == 0) {
-		if (*n == p->evcap) {
-			size_t cap = p->evcap ? p->evcap * 2 : 64;
-			log_event *ne = realloc(p->evs, cap * sizeof *ne);
-
-			if (ne == NULL) {
-				rc = ENOMEM;
-				goto err;
-			}
-			p->evs = ne;
-			p->evcap = cap;
-		}
+		if ((rc = proj__evs_room(p, *n + 1)) != 0)
+			goto err;
 		if (log_event_decode_stored(rec.bytes, rec.len, &p->evs[*n]) != 0) {
 			rc = LOG_ECORRUPT;
 			goto err;
@@ -643,9 +678,10 @@ static int proj__known(void *ctx, const char *id)
 	return s.entry_ts >= 0 && strcmp(s.plate, k->plate) == 0;
 }
 
-/* ev sorts after every other event of its plate: resume the fold from the
- * plate's open rows, step ev, write what changed. */
-static int proj__extend(proj *p, log_txn *t, const log_event *ev)
+/* ev[0..n), one plate's, in fold order, sort after every other event of
+ * their plate: resume the fold from the plate's open rows, step them,
+ * write what changed. */
+static int proj__extend(proj *p, log_txn *t, const log_event *ev, size_t n)
 {
 	MDB_txn *txn = log_txn_mdb(t);
 	proj__known_ctx kc = { p, txn, ev->plate };
@@ -654,12 +690,14 @@ static int proj__extend(proj *p, log_txn *t, const log_event *ev)
 	proj_fold f;
 	int rc;
 
-	atomic_fetch_add_explicit(&p->nextended, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&p->nextended, n, memory_order_relaxed);
 	if ((rc = proj__load_rows(p, txn, PROJ__OPEN, ev->plate, &p->old)) != 0)
 		return rc;
 	if ((rc = proj_fold_begin(&f, &p->tariff, p->old.s, p->old.n, proj__known, &kc)) != 0)
 		return rc == EINVAL ? LOG_ECORRUPT : rc;	/* p_open is not one group */
-	if ((rc = proj_fold_step(&f, ev)) != 0)
+	for (i = 0; i < n && rc == 0; i++)
+		rc = proj_fold_step(&f, &ev[i]);
+	if (rc != 0)
 		goto err;
 	for (int pass = 0; pass < 2 && rc == 0; pass++)
 		for (i = 0; rc == 0 && (s = proj_fold_next(&f, &i, &rep)) != NULL;)
@@ -670,24 +708,114 @@ err:
 	return rc;
 }
 
+static int proj__porder_cmp(const void *a, const void *b, void *ctx)
+{
+	const proj *p = ctx;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(p->pend[x].plate, p->pend[y].plate);
+
+	return c != 0 ? c : x < y ? -1 : x > y;	/* append order within a plate */
+}
+
+/* Project the events noted in transaction t (proj_apply), plate by plate:
+ * a plate whose events each sorted last when appended resumes from its
+ * open rows and steps them all; any other is folded again from its events.
+ * On failure the transaction must not commit (it is marked failed). */
+static int proj__settle(proj *p, log_txn *t)
+{
+	size_t i, j;
+	int rc = 0, all_last;
+
+	if (p->npend == 0 ||
+	    atomic_load_explicit(&p->pserial, memory_order_relaxed) != log_txn_serial(t))
+		return 0;
+	for (i = 0; i < p->npend; i++)
+		p->porder[i] = i;
+	qsort_r(p->porder, p->npend, sizeof *p->porder, proj__porder_cmp, p);
+	/* Each plate's events in append order, into p->evs (which a refold
+	 * uses for itself: one group at a time). */
+	for (i = 0; i < p->npend && rc == 0; i = j) {
+		size_t n;
+
+		all_last = 1;
+		for (j = i; j < p->npend &&
+		    strcmp(p->pend[p->porder[j]].plate, p->pend[p->porder[i]].plate) == 0; j++)
+			all_last &= p->plast[p->porder[j]];
+		n = j - i;
+		if (!all_last) {
+			rc = proj__refold(p, t, p->pend[p->porder[i]].plate);
+			continue;
+		}
+		if ((rc = proj__evs_room(p, n)) != 0)
+			break;
+		for (size_t k = 0; k < n; k++)
+			p->evs[k] = p->pend[p->porder[i + k]];
+		rc = proj__extend(p, t, p->evs, n);
+	}
+	p->npend = 0;
+	if (rc != 0)
+		log_txn_set_failed(t, rc);
+	return rc;
+}
+
+/* ev sorted last among its plate's events when appended, or not. */
+static int proj__was_last(log_txn *txn, const log_event *ev, const log_rec *rec, int *last)
+{
+	uint32_t no;
+	uint64_t seq;
+	int rc = log_txn_plate_last(txn, ev->plate, &no, &seq);
+
+	*last = rc == 0 && no == rec->stream_no && seq == rec->seq;
+	return rc;
+}
+
+/* Note ev for proj__settle. */
+static int proj__pend_add(proj *p, log_txn *t, const log_event *ev, int last)
+{
+	uint64_t serial = log_txn_serial(t);
+
+	if (atomic_load_explicit(&p->pserial, memory_order_relaxed) != serial) {
+		p->npend = 0;		/* an earlier, aborted transaction's */
+		atomic_store_explicit(&p->pserial, serial, memory_order_relaxed);
+	}
+	if (p->npend == p->pendcap) {
+		size_t cap = p->pendcap ? p->pendcap * 2 : 256;
+		log_event *e = realloc(p->pend, cap * sizeof *e);
+		unsigned char *l;
+		size_t *o;
+
+		if (e == NULL)
+			return ENOMEM;
+		p->pend = e;
+		if ((l = realloc(p->plast, cap)) == NULL)
+			return ENOMEM;
+		p->plast = l;
+		if ((o = realloc(p->porder, cap * sizeof *o)) == NULL)
+			return ENOMEM;
+		p->porder = o;
+		p->pendcap = cap;
+	}
+	p->pend[p->npend] = *ev;
+	p->plast[p->npend++] = (unsigned char)last;
+	return 0;
+}
+
 int proj_apply(void *ctx, log_txn *txn, const log_event *ev, const log_rec *rec)
 {
 	proj *p = ctx;
-	uint32_t last_no;
-	uint64_t last_seq;
-	int rc;
+	int rc, last;
 
 	proj__deltas_for(p, txn);
 	/* Usually ev sorts last among its plate's events (the hybrid clock sees
 	 * to it for our own): nothing before it changes. A late event changes
 	 * what follows it: re-fold its plate. */
-	if ((rc = log_txn_plate_last(txn, ev->plate, &last_no, &last_seq)) == 0)
-		rc = last_no == rec->stream_no && last_seq == rec->seq ?
-		    proj__extend(p, txn, ev) : proj__refold(p, txn, ev->plate);
+	if ((rc = proj__was_last(txn, ev, rec, &last)) != 0)
+		return rc;
+	if (p->attached)
+		return proj__pend_add(p, txn, ev, last);
 	/* Hooked without proj_attach: nobody will call proj_precommit. */
-	if (rc == 0 && !p->attached)
-		rc = proj__flush(p, txn);
-	return rc;
+	rc = last ? proj__extend(p, txn, ev, 1) : proj__refold(p, txn, ev->plate);
+	return rc == 0 ? proj__flush(p, txn) : rc;
 }
 
 void proj_get_stats(const proj *p, proj_stats *out)
@@ -847,6 +975,9 @@ void proj_close(proj *p)
 		log_store_set_precommit(p->store, NULL, NULL);
 	}
 	free(p->evs);
+	free(p->pend);
+	free(p->plast);
+	free(p->porder);
 	free(p->dd);
 	proj__rows_free(&p->old);
 	free(p);
@@ -897,6 +1028,7 @@ int proj_rebuild(proj *p, log_txn *t)
 		rc = mdb_drop(txn, all[i], 0);
 	if (rc == 0)
 		rc = proj__drop_old(txn);
+	p->npend = 0;		/* the fold from scratch covers them */
 	proj__deltas_for(p, t);
 	p->nmd = p->ndd = 0;	/* dropped with the tables */
 	while (rc == 0 && (rc = log_txn_next_plate(t, plate, plate)) == 0)
@@ -930,9 +1062,12 @@ static int proj__row_get(proj *p, MDB_txn *txn, const MDB_val *id, proj_session 
 int proj_session_get(proj *p, log_txn *t, const char *id, proj_session *out)
 {
 	MDB_val k = { strlen(id), (void *)id };
+	int rc;
 
 	if (p->missing)
 		return PROJ_ESTALE;
+	if ((rc = proj__settle(p, t)) != 0)
+		return rc;
 	return proj__row_get(p, log_txn_mdb(t), &k, out);
 }
 
@@ -945,6 +1080,8 @@ int proj_inside_get(proj *p, log_txn *t, const char *plate, proj_session *out)
 
 	if (p->missing)
 		return PROJ_ESTALE;
+	if ((rc = proj__settle(p, t)) != 0)
+		return rc;
 	if ((rc = mdb_cursor_open(log_txn_mdb(t), p->plate, &c)) != 0)
 		return rc;
 	rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH_RANGE);
@@ -968,7 +1105,7 @@ int proj_day_get(proj *p, log_txn *t, int32_t day, proj_day *out)
 	if (p->missing)
 		return PROJ_ESTALE;
 	memset(out, 0, sizeof *out);
-	if ((rc = proj__flush(p, t)) != 0)	/* a writer reading its own changes */
+	if ((rc = proj__own(p, t)) != 0)	/* a writer reading its own changes */
 		return rc;
 	proj__be32(kb, (uint32_t)day);
 	rc = mdb_get(log_txn_mdb(t), p->day, &k, &d);
@@ -1025,7 +1162,7 @@ int proj_summary_get(proj *p, log_txn *t, proj_summary *out)
 	memset(out, 0, sizeof *out);
 	if (p->missing)
 		return PROJ_ESTALE;
-	if ((rc = proj__flush(p, t)) != 0)	/* a writer reading its own changes */
+	if ((rc = proj__own(p, t)) != 0)	/* a writer reading its own changes */
 		return rc;
 	for (size_t i = 0; i < 7; i++)
 		if ((rc = proj__meta_get(p, txn, keys[i], &v[i])) != 0)
@@ -1075,15 +1212,23 @@ static int proj__walk(proj *p, log_txn *t, MDB_dbi dbi, const char *key,
 
 int proj_each_inside(proj *p, log_txn *t, proj_session_cb cb, void *ctx)
 {
+	int rc;
+
 	if (p->missing)
 		return PROJ_ESTALE;
+	if ((rc = proj__settle(p, t)) != 0)
+		return rc;
 	return proj__walk(p, t, p->inside, NULL, 1, cb, ctx);
 }
 
 int proj_each_conflict(proj *p, log_txn *t, proj_session_cb cb, void *ctx)
 {
+	int rc;
+
 	if (p->missing)
 		return PROJ_ESTALE;
+	if ((rc = proj__settle(p, t)) != 0)
+		return rc;
 	return proj__walk(p, t, p->conflict, NULL, 1, cb, ctx);
 }
 
@@ -1106,6 +1251,10 @@ int proj_each_plate(proj *p, log_txn *t, const char *plate, proj_session_cb cb, 
 	if (p->missing || ev == NULL) {
 		free(ev);
 		return p->missing ? PROJ_ESTALE : ENOMEM;
+	}
+	if ((rc = proj__settle(p, t)) != 0) {
+		free(ev);
+		return rc;
 	}
 	/* The plate's rows through its events (see proj__load_rows_evs). */
 	if ((rc = log_iter_plate(t, plate, &it)) == 0)
@@ -1136,6 +1285,8 @@ int proj_each_recent(proj *p, log_txn *t, int64_t from_ms, int64_t to_ms,
 
 	if (p->missing)
 		return PROJ_ESTALE;
+	if ((rc = proj__settle(p, t)) != 0)
+		return rc;
 	if ((rc = mdb_cursor_open(txn, p->time, &c)) != 0)
 		return rc;
 	/* Start at the first key >= to_ms and step back; or at the end. */
