@@ -14,7 +14,8 @@
 #include "msg/msg.h"
 
 #define PEER__QUEUE_MAX	4096		/* control frames queued per connection */
-#define PEER__JOBS_PAUSE (4 * PEER_CREDIT)	/* stop reading above this */
+#define PEER__JOBS_PAUSE (2 * PEER_CREDIT)	/* stop reading above this: at most
+					   32 batches of PEER_FRAME_MAX held */
 #define PEER__HDR_SLACK	256		/* room for a batch header before events */
 #define PEER__AUTH_S	10		/* hello + auth must complete within */
 

@@ -100,7 +100,7 @@ TEST(credit_limits_unacked_batches)
 
 TEST(want_resets_cursor_and_credit)
 {
-	peer_head big[1] = { { A, 5000, 1 } };
+	peer_head big[1] = { { A, (PEER_CREDIT + 1) * 1000, 1 } };
 	size_t idx;
 	uint64_t from, to;
 
@@ -137,18 +137,18 @@ TEST(batch_verdicts)
 	peer_sync_stream *st;
 
 	setup();
+	const uint64_t end = PEER_CREDIT * 1000, gap = end + 5000;
+
 	/* in order, pipelined before commits: all submitted */
-	T_EQ_INT(PEER_RX_SUBMIT, peer_sync_batch(&ps, A, 0, 1000, 0, &w));
-	T_EQ_INT(PEER_RX_SUBMIT, peer_sync_batch(&ps, A, 1000, 1000, 0, &w));
-	T_EQ_INT(PEER_RX_SUBMIT, peer_sync_batch(&ps, A, 2000, 1000, 0, &w));
-	T_EQ_INT(PEER_RX_SUBMIT, peer_sync_batch(&ps, A, 3000, 1000, 0, &w));
-	/* a fifth unacked batch breaks the credit: flood */
-	T_EQ_INT(PEER_RX_FLOOD, peer_sync_batch(&ps, A, 4000, 1000, 0, &w));
+	for (uint64_t prev = 0; prev < end; prev += 1000)
+		T_EQ_INT(PEER_RX_SUBMIT, peer_sync_batch(&ps, A, prev, 1000, 0, &w));
+	/* one unacked batch more than the credit: flood */
+	T_EQ_INT(PEER_RX_FLOOD, peer_sync_batch(&ps, A, end, 1000, 0, &w));
 	T_EQ_INT(PEER_REPLY_ACK, peer_sync_rx_done(&ps, A, PEER_V_APPENDED, 1000, &w));
 	/* a gap: want from our expected head + 1, once */
-	T_EQ_INT(PEER_RX_WANT, peer_sync_batch(&ps, A, 9000, 10, 1000, &w));
-	T_EQ_U64(4001, w);
-	T_EQ_INT(PEER_RX_IGNORE, peer_sync_batch(&ps, A, 9010, 10, 1000, &w));
+	T_EQ_INT(PEER_RX_WANT, peer_sync_batch(&ps, A, gap, 10, 1000, &w));
+	T_EQ_U64(end + 1, w);
+	T_EQ_INT(PEER_RX_IGNORE, peer_sync_batch(&ps, A, gap + 10, 10, 1000, &w));
 	/* behind / overlapping: submitted (the writer checks the held part) */
 	T_EQ_INT(PEER_RX_SUBMIT, peer_sync_batch(&ps, A, 500, 1000, 1000, &w));
 	st = peer_sync_get(&ps, A, 0);
