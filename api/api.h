@@ -70,6 +70,16 @@ typedef struct api_policy {
 	unsigned camera_offline_s;	/* no heartbeat for this long: offline */
 } api_policy;
 
+/* A barrier command's outcome, as the gate channel reports it. */
+typedef struct api_gate_result {
+	int sent;			/* it reached the gate */
+	int acked;			/* the gate answered */
+	int ok;				/* ... that the barrier did it */
+	unsigned ms;			/* from sending to the answer */
+	char reason[64];		/* if not ok: why ("gate offline", ...) */
+} api_gate_result;
+typedef void (*api_gate_done)(void *arg, const api_gate_result *b);
+
 /* Hooks for the peers module (the api never includes it). `obj` is the
  * JSON object being answered, already holding the standalone values
  * (standalone_mode true, no peers, the vector and state digest); a hook
@@ -82,6 +92,16 @@ typedef struct api_hooks {
 	 * or the length needed if len is too small (as snprintf). */
 	int (*metrics)(void *ctx, char *buf, size_t len);
 	void *ctx;
+	/* The gate channel (NULL: none). After a barrier/open or close
+	 * succeeded at edge_id, command its gate ("open"/"close") for
+	 * event_id; done(arg, ...) exactly once, later, from any thread.
+	 * Non-zero: the gate is offline, or the channel cannot take it (done
+	 * is not called). Writer thread; no blocking. */
+	int (*barrier)(void *gate_ctx, const char *edge_id, const char *cmd,
+	    const char *event_id, const char *plate, api_gate_done done, void *arg);
+	/* /api/cameras: add the channel's view of edge_id to its object. */
+	void (*gate_status)(void *gate_ctx, const char *edge_id, cJSON *obj);
+	void *gate_ctx;
 } api_hooks;
 
 typedef struct api_opts {
@@ -124,5 +144,9 @@ void api_server_committed(api_server *srv, const log_commit_info *ci);
 
 /* The bound port (useful with port 0). */
 int api_server_port(const api_server *srv);
+
+/* May edge_id connect to the gate channel with `token`? The current
+ * policy's edges decide (api_auth_gate): 0 or 403. Any thread. */
+int api_server_gate_auth(api_server *srv, const char *edge_id, const char *token);
 
 #endif

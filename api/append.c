@@ -343,6 +343,40 @@ static void api__announce(const api__write *w)
 		    w->event_id);
 }
 
+/* The gate channel's answer: now the request answers. Any thread. */
+static void api__barrier_done(void *arg, const api_gate_result *b)
+{
+	api__req *r = arg;
+	struct MHD_Connection *c = r->conn;
+
+	r->w.barrier = *b;
+	/* the reply is formatted without escaping: keep it plain */
+	for (char *p = r->w.barrier.reason; *p != '\0'; p++)
+		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
+			*p = '\'';
+	r->state = API__RS_DONE;
+	MHD_resume_connection(c);	/* last: r may be freed after it */
+}
+
+/* A successful barrier open or close at a gate: ask the gate channel to
+ * drive that gate's barrier. 1 if asked (the answer comes later). */
+static int api__barrier_ask(api__req *r)
+{
+	const api_hooks *h = &r->srv->hooks;
+	api__write *w = &r->w;
+	const char *id = w->event_id[0] != '\0' ? w->event_id : w->session;
+
+	if (h->barrier == NULL || w->status != 200 || id[0] == '\0' ||
+	    (w->kind != API__W_OPEN && w->kind != API__W_CLOSE))
+		return 0;
+	w->barrier_asked = 1;
+	if (h->barrier(h->gate_ctx, w->edge_id, w->kind == API__W_OPEN ? "open" : "close",
+	    id, w->plate, api__barrier_done, r) == 0)
+		return 1;
+	snprintf(w->barrier.reason, sizeof w->barrier.reason, "gate offline");
+	return 0;
+}
+
 void api__done(log_job *job, int rc)
 {
 	api__req *r = api__job_req(job);
@@ -362,6 +396,8 @@ void api__done(log_job *job, int rc)
 	} else if (w->replayed) {
 		atomic_fetch_add(&srv->m.replays, 1);
 	}
+	if (rc == 0 && api__barrier_ask(r))
+		return;		/* answered when the gate acks (or does not) */
 	r->state = API__RS_DONE;
 	/* Last: once resumed, MHD may answer and free r at any moment. */
 	MHD_resume_connection(c);

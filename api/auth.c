@@ -60,6 +60,18 @@ int api_auth_edge(const api_edge *edges, size_t nedges, const char *edge_id,
 	return api__bearer((*edge)->token, authorization, why);
 }
 
+int api_auth_gate(const api_edge *edges, size_t nedges, const char *edge_id,
+    const char *token)
+{
+	if (nedges == 0)
+		return 0;
+	for (size_t i = 0; i < nedges; i++)
+		if (strcmp(edges[i].id, edge_id) == 0)
+			return edges[i].token[0] == '\0' ||
+			    api__token_eq(token, edges[i].token) ? 0 : 403;
+	return 403;
+}
+
 int api_auth_operator(const char *token, const char *authorization,
     const char **why)
 {

@@ -19,5 +19,9 @@ int api_auth_edge(const api_edge *edges, size_t nedges, const char *edge_id,
     const char *authorization, const api_edge **edge, const char **why);
 int api_auth_operator(const char *token, const char *authorization,
     const char **why);
+/* The gate channel's hello: the same rule as api_auth_edge, the token
+ * given as is. 0 or 403. */
+int api_auth_gate(const api_edge *edges, size_t nedges, const char *edge_id,
+    const char *token);
 
 #endif

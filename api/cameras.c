@@ -245,6 +245,17 @@ enum MHD_Result api__h_cameras(api__req *r)
 		cJSON_Delete(arr);
 		return api__reply(r, 500, NULL);
 	}
+	if (r->srv->hooks.gate_status != NULL) {
+		cJSON *cam;
+
+		cJSON_ArrayForEach(cam, arr) {
+			const cJSON *id = cJSON_GetObjectItemCaseSensitive(cam, "camera_id");
+
+			if (cJSON_IsString(id))
+				r->srv->hooks.gate_status(r->srv->hooks.gate_ctx,
+				    id->valuestring, cam);
+		}
+	}
 	cJSON_AddNumberToObject(o, "total", cJSON_GetArraySize(arr));
 	cJSON_AddNumberToObject(o, "online", online);
 	cJSON_AddItemToObject(o, "cameras", arr);

@@ -304,6 +304,22 @@ static void api__jb_exit(api__jb *b, const api__write *w, int tz)
 	api__jb_add(b, ",\"exit_event_id\":\"%s\"", w->event_id);
 }
 
+/* "barrier": what the gate channel made of the command. */
+static void api__jb_barrier(api__jb *b, const api__write *w)
+{
+	const api_gate_result *g = &w->barrier;
+
+	api__jb_add(b, ",\"barrier\":{\"command\":\"%s\",\"sent\":%s,\"acked\":%s,"
+	    "\"ok\":%s", w->kind == API__W_OPEN ? "open" : "close",
+	    g->sent ? "true" : "false", g->acked ? "true" : "false",
+	    g->ok ? "true" : "false");
+	if (g->sent)
+		api__jb_add(b, ",\"ms\":%u", g->ms);
+	if (!g->ok)
+		api__jb_add(b, ",\"reason\":\"%s\"", g->reason);
+	api__jb_add(b, "}");
+}
+
 /* The seed's shapes: open {action, event_id (the session), fee, duration};
  * Phase 1 {action, plate_id, plate_view, entry_time, ...}; plus ours. */
 static enum MHD_Result api__write_ok(api__req *r)
@@ -330,6 +346,8 @@ static enum MHD_Result api__write_ok(api__req *r)
 	if (w->kind == API__W_CLOSE)
 		api__jb_add(&b, ",\"confirmed\":%s",
 		    w->action == API__ACT_CONFIRM ? "true" : "false");
+	if (w->barrier_asked)
+		api__jb_barrier(&b, w);
 	api__jb_add(&b, ",\"idempotent_replay\":%s%s}", w->replayed ? "true" : "false",
 	    w->kind == API__W_EVENT1 && w->replayed ? ",\"deduped\":true" : "");
 	if (b.n >= b.cap) {

@@ -138,6 +138,8 @@ typedef struct api__write {
 	char entry_edge[LOG_ORIGIN_MAX + 1];
 	int has_entry;
 	int64_t entry_ts, ts, duration_s, fee;
+	int barrier_asked;		/* the gate channel was asked */
+	api_gate_result barrier;	/* ... and answered this */
 } api__write;
 
 enum api__rstate { API__RS_NEW = 0, API__RS_WAIT, API__RS_DONE };

@@ -107,6 +107,15 @@ api__policy *api__policy_get(api_server *srv)
 	return p;
 }
 
+int api_server_gate_auth(api_server *srv, const char *edge_id, const char *token)
+{
+	api__policy *p = api__policy_get(srv);
+	int rc = p != NULL ? api_auth_gate(p->edges, p->nedges, edge_id, token) : 403;
+
+	api__policy_put(p);
+	return rc;
+}
+
 void api__policy_put(api__policy *p)
 {
 	if (p != NULL && atomic_fetch_sub(&p->refs, 1) == 1)

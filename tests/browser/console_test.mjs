@@ -29,13 +29,14 @@ function fail(msg) { throw new Error("FAIL: " + msg); }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function startDaemon() {
-  const port = await freePort(), p2p = await freePort();
+  const port = await freePort(), p2p = await freePort(), gates = await freePort();
   const conf = path.join(tmp, "parklogd.json");
   fs.writeFileSync(conf, JSON.stringify({ id: "central-1", operator_token: OP, edges: EDGES,
     capacity: { car: 50, moto: 200 } }));
   const log = fs.openSync(path.join(outDir, "parklogd.log"), "w");
   daemon = spawn(parklogd, ["-f", conf, "--data", path.join(tmp, "data"),
-    "--http", "127.0.0.1:" + port, "--p2p", "127.0.0.1:" + p2p], { stdio: ["ignore", log, log] });
+    "--http", "127.0.0.1:" + port, "--p2p", "127.0.0.1:" + p2p, "--gates", "127.0.0.1:" + gates],
+    { stdio: ["ignore", log, log] });
   const base = "http://127.0.0.1:" + port;
   for (let i = 0; i < 100; i++) {
     try { if ((await fetch(base + "/healthz")).ok) return base; } catch (e) { /* not yet */ }

@@ -8,7 +8,7 @@ CL_CLI=${2:-}
 CL_PY=/usr/bin/python3
 CL_SECRET=cluster-test-secret-0123456789
 CL_TMP=$(mktemp -d "${TMPDIR:-/tmp}/parklog-cluster.XXXXXX")
-declare -A CL_PID CL_HTTP CL_P2P
+declare -A CL_PID CL_HTTP CL_P2P CL_GATES
 cl_cleanup() {
 	for n in "${!CL_PID[@]}"; do
 		kill -CONT "${CL_PID[$n]}" 2>/dev/null || true
@@ -22,9 +22,11 @@ cl_free_port() {
 	$CL_PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# cl_ports N...: fresh http and p2p ports for each central.
+# cl_ports N...: fresh http, p2p and gates ports for each central.
 cl_ports() {
-	for n in "$@"; do CL_HTTP[$n]=$(cl_free_port); CL_P2P[$n]=$(cl_free_port); done
+	for n in "$@"; do
+		CL_HTTP[$n]=$(cl_free_port); CL_P2P[$n]=$(cl_free_port); CL_GATES[$n]=$(cl_free_port)
+	done
 }
 
 # cl_conf N PEER...: write $CL_TMP/N.json with the given peers.
@@ -37,7 +39,7 @@ cl_conf() {
 	done
 	cat > "$CL_TMP/$n.json" <<JSON
 {"id":"central-$n","data_dir":"$CL_TMP/d$n","http":"127.0.0.1:${CL_HTTP[$n]}",
- "p2p":"127.0.0.1:${CL_P2P[$n]}","durability":"none","peer_secret":"$CL_SECRET",
+ "p2p":"127.0.0.1:${CL_P2P[$n]}","gates":"127.0.0.1:${CL_GATES[$n]}","durability":"none","peer_secret":"$CL_SECRET",
  "peers":[$peers]}
 JSON
 }

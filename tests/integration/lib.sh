@@ -20,10 +20,12 @@ pl_start() {
 	bin=$1; shift
 	port=$(pl_free_port)
 	p2p=$(pl_free_port)
+	PL_GATES=$(pl_free_port)
 	PL_DATA=$PL_TMP/data
 	PL_LOG=$PL_TMP/parklogd.log
 	PL_BASE=http://127.0.0.1:$port
-	"$bin" --data "$PL_DATA" --http "127.0.0.1:$port" --p2p "127.0.0.1:$p2p" "$@" \
+	"$bin" --data "$PL_DATA" --http "127.0.0.1:$port" --p2p "127.0.0.1:$p2p" \
+		--gates "127.0.0.1:$PL_GATES" "$@" \
 		2>"$PL_LOG" &
 	PL_PID=$!
 	for _ in $(seq 1 100); do

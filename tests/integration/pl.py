@@ -61,6 +61,7 @@ class Daemon:
             self.write_config(config)
         self.port = free_port()
         self.p2p = free_port()
+        self.gates = free_port()
         self.proc = None
         self.conn = None
         _daemons.append(self)
@@ -72,7 +73,8 @@ class Daemon:
 
     def start(self, timeout=10):
         cmd = [self.binary, "--data", self.data, "--http", "127.0.0.1:%d" % self.port,
-               "--p2p", "127.0.0.1:%d" % self.p2p] + self.args
+               "--p2p", "127.0.0.1:%d" % self.p2p,
+               "--gates", "127.0.0.1:%d" % self.gates] + self.args
         if self.config:
             cmd += ["-f", self.config]
         self.proc = subprocess.Popen(cmd, stderr=open(self.log, "ab"))

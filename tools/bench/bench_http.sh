@@ -39,6 +39,7 @@ wait_up() {	# URL
 }
 start_parklogd() {	# DATA PORT
 	"$PARKLOGD" -q --data "$1" --http "127.0.0.1:$2" --p2p "127.0.0.1:$(free_port)" \
+		--gates "127.0.0.1:$(free_port)" \
 		2>>"$TMP/parklogd.log" &
 	PID=$!
 	wait_up "http://127.0.0.1:$2/healthz"

@@ -42,6 +42,9 @@ void conf_default(conf *c)
 	c->http.port = 8000;
 	strcpy(c->p2p.host, "127.0.0.1");
 	c->p2p.port = 9000;
+	strcpy(c->gates.host, "127.0.0.1");
+	c->gates.port = 9100;
+	c->gate_ack_ms = 2000;
 	c->durability = LOG_DURABLE_FULL;
 	c->verbose = MSG_INFO;
 	proj_tariff_default(&c->tariff);
@@ -575,6 +578,7 @@ static const struct conf__limit {
 	{ "conn_timeout_s", 1, 3600 },
 	{ "idempotency_window_ms", 0, 3600000 },
 	{ "camera_offline_s", 1, 86400 },
+	{ "gate_ack_ms", 100, 60000 },
 };
 #define CONF__NLIMITS CONF__NKEYS(conf__limits_tab)
 
@@ -585,7 +589,8 @@ static void conf__limit_set(conf *c, size_t i, long long v)
 	case 1: c->max_conns = (unsigned)v; break;
 	case 2: c->conn_timeout_s = (unsigned)v; break;
 	case 3: c->idem_window_ms = (unsigned)v; break;
-	default: c->camera_offline_s = (unsigned)v; break;
+	case 4: c->camera_offline_s = (unsigned)v; break;
+	default: c->gate_ack_ms = (unsigned)v; break;
 	}
 }
 
@@ -668,6 +673,9 @@ static int conf__scalars(const conf__ctx *x, const cJSON *root, conf *c)
 	if ((it = conf__get(root, "p2p")) != NULL &&
 	    conf__addr(x, it, "p2p", &c->p2p) != 0)
 		return -1;
+	if ((it = conf__get(root, "gates")) != NULL &&
+	    conf__addr(x, it, "gates", &c->gates) != 0)
+		return -1;
 	if ((it = conf__get(root, "operator_token")) != NULL &&
 	    conf__token(x, it, "operator_token", c->operator_token) != 0)
 		return -1;
@@ -701,7 +709,7 @@ static int conf__tariff(const conf__ctx *x, const cJSON *root, conf *c)
 static int conf__root(const conf__ctx *x, const cJSON *root, conf *c)
 {
 	static const char *const keys[] = { "this_central", "peer_centrals",
-	    "id", "data_dir", "http", "p2p", "durability", "messages",
+	    "id", "data_dir", "http", "p2p", "gates", "durability", "messages",
 	    "utc_offset", "operator_token", "peer_secret", "edges", "peers",
 	    "tariff", "capacity", "limits" };
 	const cJSON *it;
@@ -887,6 +895,12 @@ static int conf__check_peers(const conf *c, char *err, size_t errlen)
 	return 0;
 }
 
+static bool conf__same_port(const conf_addr *a, const conf_addr *b)
+{
+	return a->port == b->port && a->port != 0 && (strcmp(a->host, b->host) == 0 ||
+	    conf__is_any(a->host) || conf__is_any(b->host));
+}
+
 /* Nothing unauthenticated beyond loopback: the seed let anyone on the
  * network open a barrier or, as a "peer", write to the log. */
 static int conf__check_listeners(const conf *c, char *err, size_t errlen)
@@ -901,6 +915,14 @@ static int conf__check_listeners(const conf *c, char *err, size_t errlen)
 	if (c->http.port == c->p2p.port && (strcmp(c->http.host, c->p2p.host) == 0 ||
 	    conf__is_any(c->http.host) || conf__is_any(c->p2p.host)))
 		return conf__vfail(err, errlen, "p2p: port %d is also http's", c->p2p.port);
+	/* the gate channel follows the HTTP rule: it opens barriers too */
+	if (!conf_is_loopback(c->gates.host) &&
+	    (c->nedges == 0 || c->edges[0].token[0] == '\0'))
+		return conf__vfail(err, errlen,
+		    "gates: listening on %s needs edge tokens", c->gates.host);
+	if (conf__same_port(&c->gates, &c->http) || conf__same_port(&c->gates, &c->p2p))
+		return conf__vfail(err, errlen, "gates: port %d is also http's or p2p's",
+		    c->gates.port);
 	return 0;
 }
 

@@ -54,6 +54,8 @@ typedef struct conf {
 	char data_dir[1024];		/* default "./data" */
 	conf_addr http;			/* default 127.0.0.1:8000 */
 	conf_addr p2p;			/* default 127.0.0.1:9000 */
+	conf_addr gates;		/* the gate channel, default 127.0.0.1:9100 */
+	unsigned gate_ack_ms;		/* wait for a gate's ack, default 2000 */
 	enum log_durability durability;	/* "full" (default) | "meta" | "none" */
 	int verbose;			/* msg level */
 

@@ -1,7 +1,7 @@
 /* parklogd — the central: the composition root.
  *
  *	parklogd [-dnqv] [-f file] [--id ID] [--data DIR] [--http ADDR:PORT]
- *	    [--p2p ADDR:PORT] [--durability full|meta|none]
+ *	    [--p2p ADDR:PORT] [--gates ADDR:PORT] [--durability full|meta|none]
  *
  * It always runs in the foreground with messages on stderr (a service
  * manager supervises it); -d is accepted for OpenBSD habit and means
@@ -10,7 +10,8 @@
  *
  * Startup order: configuration (default < file < flags, then checks;
  * nothing starts on an error), log store, projections (hooked into the
- * store's transactions), the api's table, the writer, then HTTP. Signals
+ * store's transactions), the gate channel, the api's table, the writer,
+ * then the peers, the gate channel's thread and HTTP. Signals
  * are blocked in every thread and taken synchronously with sigwait() here,
  * so no handler runs: SIGTERM/SIGINT drain and exit 0, SIGHUP reloads
  * edges, tokens and tariff.
@@ -25,6 +26,7 @@
 #include <pthread.h>
 
 #include "api/api.h"
+#include "gates/gate.h"
 #include "log/store.h"
 #include "log/writer.h"
 #include "msg/msg.h"
@@ -35,7 +37,7 @@
 /* Flags, kept to re-apply over the file on SIGHUP. */
 typedef struct flags {
 	const char *file;
-	const char *id, *data, *http, *p2p, *durability;
+	const char *id, *data, *http, *p2p, *gates, *durability;
 	int check;
 	int level;		/* -1: from the configuration */
 } flags;
@@ -47,6 +49,7 @@ typedef struct node {
 	proj *proj;
 	log_writer *writer;
 	peer_service *peers;
+	gate_service *gates;
 	api_server *api;
 	api_edge *edges;	/* the policy's edges, kept for the api's copy */
 } node;
@@ -54,7 +57,7 @@ typedef struct node {
 static void usage(void)
 {
 	fprintf(stderr, "usage: parklogd [-dnqv] [-f file] [--id ID] [--data DIR]"
-	    " [--http ADDR:PORT]\n                [--p2p ADDR:PORT]"
+	    " [--http ADDR:PORT]\n                [--p2p ADDR:PORT] [--gates ADDR:PORT]"
 	    " [--durability full|meta|none]\n");
 	exit(1);
 }
@@ -66,6 +69,7 @@ static void parse_flags(int argc, char **argv, flags *fl)
 		{ "data", required_argument, NULL, 'D' },
 		{ "http", required_argument, NULL, 'H' },
 		{ "p2p", required_argument, NULL, 'P' },
+		{ "gates", required_argument, NULL, 'G' },
 		{ "durability", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -84,6 +88,7 @@ static void parse_flags(int argc, char **argv, flags *fl)
 		case 'D': fl->data = optarg; break;
 		case 'H': fl->http = optarg; break;
 		case 'P': fl->p2p = optarg; break;
+		case 'G': fl->gates = optarg; break;
 		case 'S': fl->durability = optarg; break;
 		default: usage();
 		}
@@ -125,6 +130,8 @@ static int apply_flags(conf *c, const flags *fl, char *err, size_t errlen)
 		return snprintf(err, errlen, "--http: expected ADDR:PORT"), -1;
 	if (fl->p2p != NULL && conf_parse_addr(fl->p2p, &c->p2p) != 0)
 		return snprintf(err, errlen, "--p2p: expected ADDR:PORT"), -1;
+	if (fl->gates != NULL && conf_parse_addr(fl->gates, &c->gates) != 0)
+		return snprintf(err, errlen, "--gates: expected ADDR:PORT"), -1;
 	if (fl->durability != NULL && durability_parse(fl->durability, &c->durability) != 0)
 		return snprintf(err, errlen, "--durability: expected full, meta "
 		    "or none"), -1;
@@ -266,6 +273,92 @@ static int peers_create(node *n)
 	return rc;
 }
 
+/* ---- the gate channel, wired to the api ---------------------------------- */
+
+/* A gate's hello is checked against the api's current edges and tokens. */
+static int gates_auth(void *ctx, const char *edge_id, const char *token)
+{
+	node *n = ctx;
+
+	return n->api != NULL ? api_server_gate_auth(n->api, edge_id, token) : 403;
+}
+
+/* api_hooks.barrier → gate_command, and the result back as api_gate_result. */
+typedef struct gate_call {
+	api_gate_done done;
+	void *arg;
+} gate_call;
+
+static void gates_done(void *arg, const gate_result *res)
+{
+	gate_call *gc = arg;
+	api_gate_result b = { .sent = res->sent, .acked = res->acked, .ok = res->ok,
+	    .ms = res->ms };
+
+	snprintf(b.reason, sizeof b.reason, "%s", res->reason);
+	gc->done(gc->arg, &b);
+	free(gc);
+}
+
+static int gates_barrier(void *g, const char *edge_id, const char *cmd,
+    const char *event_id, const char *plate, api_gate_done done, void *arg)
+{
+	gate_call *gc = malloc(sizeof *gc);
+	int rc;
+
+	if (gc == NULL)
+		return ENOMEM;
+	gc->done = done;
+	gc->arg = arg;
+	if ((rc = gate_command(g, edge_id, cmd, event_id, plate, gates_done, gc)) != 0)
+		free(gc);
+	return rc;
+}
+
+/* /api/cameras: "gate": the channel's view of the edge. */
+static void gates_status(void *g, const char *edge_id, cJSON *obj)
+{
+	cJSON *o = cJSON_AddObjectToObject(obj, "gate"), *l;
+	gate_status st;
+
+	if (o == NULL)
+		return;
+	if (gate_status_get(g, edge_id, &st) != 0) {
+		cJSON_AddBoolToObject(o, "connected", 0);
+		cJSON_AddNullToObject(o, "last_command");
+		return;
+	}
+	cJSON_AddBoolToObject(o, "connected", st.connected);
+	cJSON_AddNumberToObject(o, "since_ms", (double)st.since_ms);
+	if (st.last_cmd[0] == '\0' || (l = cJSON_AddObjectToObject(o, "last_command")) == NULL) {
+		cJSON_AddNullToObject(o, "last_command");
+		return;
+	}
+	cJSON_AddStringToObject(l, "command", st.last_cmd);
+	cJSON_AddStringToObject(l, "event_id", st.last_event);
+	cJSON_AddNumberToObject(l, "at_ms", (double)st.last_at_ms);
+	cJSON_AddBoolToObject(l, "waiting", st.last_waiting);
+	cJSON_AddBoolToObject(l, "sent", st.last.sent);
+	cJSON_AddBoolToObject(l, "acked", st.last.acked);
+	cJSON_AddBoolToObject(l, "ok", st.last.ok);
+	if (st.last.sent && !st.last_waiting)
+		cJSON_AddNumberToObject(l, "ms", st.last.ms);
+	if (!st.last_waiting && !st.last.ok)
+		cJSON_AddStringToObject(l, "reason", st.last.reason);
+}
+
+static int gates_create(node *n)
+{
+	const conf *c = n->cf;
+	gate_opts go = { .listen_host = c->gates.host, .listen_port = c->gates.port,
+	    .ack_timeout_ms = c->gate_ack_ms, .auth = gates_auth, .auth_ctx = n };
+	int rc = gate_service_create(&go, &n->gates);
+
+	if (rc != 0)
+		msg_warnx("gates: %s:%d: %s", c->gates.host, c->gates.port, gate_strerror(rc));
+	return rc;
+}
+
 /* The writer's one commit hook, fanned out: the peers push what they
  * lack, the api streams the events to the console. */
 static void node_committed(void *ctx, const log_commit_info *ci)
@@ -294,7 +387,7 @@ static int node_start(node *n)
 		return msg_warnx("%s: projections: %s", c->data_dir,
 		    proj_strerror(rc)), rc;
 	proj_attach(n->proj);
-	if ((rc = peers_create(n)) != 0)
+	if ((rc = peers_create(n)) != 0 || (rc = gates_create(n)) != 0)
 		return rc;
 	snprintf(ao.host, sizeof ao.host, "%s", c->http.host);
 	ao.store = n->store;
@@ -303,6 +396,9 @@ static int node_start(node *n)
 	ao.hooks.p2p_sync_state = peer_service_api_sync_state;
 	ao.hooks.metrics = peers_metrics;
 	ao.hooks.ctx = n->peers;
+	ao.hooks.barrier = gates_barrier;
+	ao.hooks.gate_status = gates_status;
+	ao.hooks.gate_ctx = n->gates;
 	if ((rc = make_policy(c, &ao.policy)) != 0)
 		return rc;
 	rc = api_server_create(&ao, &n->api);
@@ -314,6 +410,8 @@ static int node_start(node *n)
 		return msg_warnx("log writer: %s", log_strerror(rc)), rc;
 	if ((rc = peer_service_start(n->peers, n->writer)) != 0)
 		return msg_warnx("p2p: %s", log_strerror(rc)), rc;
+	if ((rc = gate_service_start(n->gates)) != 0)
+		return msg_warnx("gates: %s", strerror(rc)), rc;
 	if ((rc = api_server_start(n->api, n->writer)) != 0)
 		return msg_warnx("http: %s:%d: %s", c->http.host, c->http.port,
 		    api_strerror(rc)), rc;
@@ -324,8 +422,9 @@ static int node_start(node *n)
  * drains and stops. */
 static void node_stop(node *n)
 {
-	if (n->api != NULL)
+	if (n->api != NULL)	/* answers requests that wait for a gate's ack */
 		api_server_stop(n->api, 30000);
+	gate_service_stop(n->gates);
 	if (n->peers != NULL)	/* it may submit jobs: before the writer */
 		peer_service_stop(n->peers);
 	if (n->writer != NULL)
@@ -333,6 +432,7 @@ static void node_stop(node *n)
 	if (n->peers != NULL)
 		peer_service_destroy(n->peers);
 	api_server_free(n->api);
+	gate_service_destroy(n->gates);
 	proj_close(n->proj);
 	if (n->store != NULL)
 		log_store_close(n->store);
@@ -354,6 +454,8 @@ static void announce(const node *n, const flags *fl)
 	for (size_t i = 0; i < c->npeers; i++)
 		msg_info("  peer %s at %s:%d", c->peers[i].id, c->peers[i].addr.host,
 		    c->peers[i].addr.port);
+	msg_info("gate channel on ws://%s:%d (subprotocol %s)", c->gates.host,
+	    gate_service_port(n->gates), GATE_SUBPROTOCOL);
 	if (c->nedges == 0)
 		msg_info("no edges configured: any edge id is accepted without a "
 		    "token (loopback only)");
