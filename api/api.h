@@ -50,6 +50,10 @@ typedef struct api_edge {
 	enum api_direction direction;	/* NONE: EXIT if the plate is inside */
 	char vehicle[LOG_VEHICLE_MAX + 1]; /* default class; "" = per request */
 	char token[API_TOKEN_MAX + 1];	/* bearer token; "" = none needed */
+	/* auto-open rules (0: off, as zeroed; an operator confirms) */
+	int auto_entry;			/* open an entry of a plate not inside */
+	int auto_entry_min_conf_milli;	/* ... read at least this sure */
+	int auto_exit_free;		/* open an exit whose fee is 0 */
 } api_edge;
 
 typedef struct api_capacity {

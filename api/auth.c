@@ -60,6 +60,17 @@ int api_auth_edge(const api_edge *edges, size_t nedges, const char *edge_id,
 	return api__bearer((*edge)->token, authorization, why);
 }
 
+int api_auto_open(const api_edge *e, enum api_direction dir, int conf_milli,
+    int inside, int64_t fee_now)
+{
+	if (e == NULL)
+		return 0;
+	if (dir == API_DIR_ENTRY)
+		return e->auto_entry && !inside && conf_milli >= 0 &&
+		    conf_milli >= e->auto_entry_min_conf_milli;
+	return dir == API_DIR_EXIT && e->auto_exit_free && inside && fee_now == 0;
+}
+
 int api_auth_gate(const api_edge *edges, size_t nedges, const char *edge_id,
     const char *token)
 {

@@ -19,6 +19,13 @@ int api_auth_edge(const api_edge *edges, size_t nedges, const char *edge_id,
     const char *authorization, const api_edge **edge, const char **why);
 int api_auth_operator(const char *token, const char *authorization,
     const char **why);
+/* Does a detection at gate e open the barrier by itself? Entry (dir ENTRY):
+ * the rule is on, the plate is not inside and was read with confidence
+ * (thousandths; -1 unknown) at least the rule's. Exit (dir EXIT): the rule
+ * is on, the plate is inside and its fee now is 0. 1 or 0. */
+int api_auto_open(const api_edge *e, enum api_direction dir, int conf_milli,
+    int inside, int64_t fee_now);
+
 /* The gate channel's hello: the same rule as api_auth_edge, the token
  * given as is. 0 or 403. */
 int api_auth_gate(const api_edge *edges, size_t nedges, const char *edge_id,

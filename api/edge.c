@@ -2,6 +2,7 @@
  * from a read transaction (detection, heartbeat) or hand the write to the
  * writer (barrier open/close, Phase 1 events) and answer after the commit. */
 #include "api/internal.h"
+#include "msg/msg.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -89,6 +90,26 @@ static cJSON *api__vehicle_info(api__req *r, const api_detection *d,
 	return vi;
 }
 
+/* The fee the detection's answer computed (-1 if none). */
+static int64_t api__fee_of(const cJSON *vi, int inside)
+{
+	const cJSON *fee = cJSON_GetObjectItemCaseSensitive(vi, "fee");
+
+	return inside && cJSON_IsNumber(fee) ? (int64_t)fee->valuedouble : -1;
+}
+
+/* An auto-open rule holds: the central opens the barrier as an operator
+ * would (the same write, so the same decisions and idempotency), and the
+ * detection's answer gains "auto_open" with the open's answer. */
+static enum MHD_Result api__auto_open(api__req *r, const api_detection *d, cJSON *det)
+{
+	r->detection = det;
+	r->w.kind = API__W_OPEN;
+	api__fill_write(r, d->edge_id, d->plate, d->plate_view, d->vehicle, d->conf_milli);
+	msg_info("auto-open at %s for %s", d->edge_id, d->plate);
+	return api__submit(r);
+}
+
 enum MHD_Result api__h_detection(api__req *r)
 {
 	api_detection d;
@@ -125,6 +146,9 @@ enum MHD_Result api__h_detection(api__req *r)
 	cJSON_AddBoolToObject(o, "allowed", dir == API_DIR_EXIT || rc != 0);
 	cJSON_AddItemToObject(o, "vehicle_info", vi);
 	api__events_detection(r->srv, &d, o, now, r->pol->tariff.tz_offset_min);
+	if (api_auto_open(r->edge, dir, d.conf_milli, rc == 0,
+	    api__fee_of(vi, rc == 0)))
+		return api__auto_open(r, &d, o);
 	return api__reply(r, MHD_HTTP_OK, o);
 }
 
@@ -322,7 +346,7 @@ static void api__jb_barrier(api__jb *b, const api__write *w)
 
 /* The seed's shapes: open {action, event_id (the session), fee, duration};
  * Phase 1 {action, plate_id, plate_view, entry_time, ...}; plus ours. */
-static enum MHD_Result api__write_ok(api__req *r)
+static char *api__write_ok_text(api__req *r, size_t *len)
 {
 	static const char *act[] = { "NONE", "ENTRY", "EXIT", "CONFIRM" };
 	api__write *w = &r->w;
@@ -330,7 +354,7 @@ static enum MHD_Result api__write_ok(api__req *r)
 	api__jb b = { .p = malloc(2048), .cap = 2048 };
 
 	if (b.p == NULL)
-		return api__reply(r, 500, NULL);
+		return NULL;
 	api__jb_add(&b, "{\"success\":true,\"action\":\"%s\"", act[w->action]);
 	if (w->session[0] != '\0')
 		api__jb_add(&b, ",\"event_id\":\"%s\"", w->session);
@@ -352,12 +376,58 @@ static enum MHD_Result api__write_ok(api__req *r)
 	    w->kind == API__W_EVENT1 && w->replayed ? ",\"deduped\":true" : "");
 	if (b.n >= b.cap) {
 		free(b.p);
-		return api__reply_error(r, 500, "reply too long");
+		return NULL;
 	}
-	return api__reply_text(r, MHD_HTTP_OK, b.p, b.n, "application/json");
+	*len = b.n;
+	return b.p;
+}
+
+static enum MHD_Result api__write_ok(api__req *r)
+{
+	size_t n;
+	char *t = api__write_ok_text(r, &n);
+
+	if (t == NULL)
+		return api__reply_error(r, 500, "reply too long or out of memory");
+	return api__reply_text(r, MHD_HTTP_OK, t, n, "application/json");
+}
+
+/* The same answer as a cJSON tree (NULL on failure). */
+static cJSON *api__write_ok_json(api__req *r)
+{
+	size_t n;
+	char *t = api__write_ok_text(r, &n);
+	cJSON *o = t != NULL ? cJSON_ParseWithLength(t, n) : NULL;
+
+	free(t);
+	return o;
+}
+
+/* A detection that auto-opened: its answer with "auto_open" (the open's
+ * answer, success or not). */
+static enum MHD_Result api__auto_open_reply(api__req *r)
+{
+	cJSON *det = r->detection, *open;
+	char *txt;
+
+	r->detection = NULL;	/* the reply owns it now */
+	open = r->w.status == 200 ? api__write_ok_json(r) : NULL;
+	if (open == NULL) {
+		open = cJSON_CreateObject();
+		cJSON_AddFalseToObject(open, "success");
+		cJSON_AddStringToObject(open, "error", r->w.error);
+	}
+	cJSON_AddItemToObject(det, "auto_open", open);
+	txt = cJSON_PrintUnformatted(det);
+	cJSON_Delete(det);
+	if (txt == NULL)
+		return api__reply(r, 500, NULL);
+	return api__reply_text(r, MHD_HTTP_OK, txt, strlen(txt), "application/json");
 }
 
 enum MHD_Result api__write_reply(api__req *r)
 {
+	if (r->detection != NULL)
+		return api__auto_open_reply(r);
 	return r->w.status == 200 ? api__write_ok(r) : api__write_error(r);
 }

@@ -159,6 +159,8 @@ struct api__req {
 	api__policy *pol;
 	const api_edge *edge;		/* the configured edge (in pol), or NULL */
 	const void *rctx;		/* a read handler's parsed query */
+	cJSON *detection;		/* a detection that auto-opened: its
+					   answer, completed by the open's */
 	log_job job;
 	api__write w;
 };

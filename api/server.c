@@ -286,6 +286,7 @@ static void api__completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (r->counted)
 		atomic_fetch_sub(&srv->inflight, 1);
 	api__policy_put(r->pol);
+	cJSON_Delete(r->detection);
 	free(r->body);
 	free(r);
 }

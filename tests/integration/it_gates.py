@@ -5,8 +5,9 @@ an unknown edge and garbage are refused, and the daemon keeps serving);
 barrier/open and close at a connected gate send it the command, and the
 HTTP answer carries the gate's ack; no ack within gate_ack_ms: "timeout";
 a gate that goes away while a command waits: "gate disconnected"; an
-offline gate: "gate offline"; /api/cameras shows the channel's view; an
-operator's open from the console path reaches the gate too.
+offline gate: "gate offline"; /api/cameras shows the channel's view; a
+newer connection replaces an older one; auto-open rules (a sure entry read,
+a free exit) open by themselves and command the gate.
 Usage: it_gates.py PARKLOGD"""
 import asyncio
 import json
@@ -18,13 +19,18 @@ import websockets
 sys.path.insert(0, sys.path[0])
 from pl import Daemon, check  # noqa: E402
 
-TOK = {"gate-in": "tok-in-0123456789abcdef", "gate-out": "tok-out-0123456789abcdef"}
+TOK = {"gate-in": "tok-in-0123456789abcdef", "gate-out": "tok-out-0123456789abcdef",
+       "auto-in": "tok-auto-in-0123456789ab", "auto-out": "tok-auto-out-0123456789a"}
 CONF = {
     "id": "central-1",
     "operator_token": "op-0123456789abcdef",
     "edges": [
         {"id": "gate-in", "direction": "ENTRY", "vehicle": "car", "token": TOK["gate-in"]},
         {"id": "gate-out", "direction": "EXIT", "token": TOK["gate-out"]},
+        {"id": "auto-in", "direction": "ENTRY", "token": TOK["auto-in"],
+         "auto_open": {"entry_min_confidence": 0.9}},
+        {"id": "auto-out", "direction": "EXIT", "token": TOK["auto-out"],
+         "auto_open": {"exit_free": True}},
     ],
     "limits": {"gate_ack_ms": 400},
 }
@@ -154,6 +160,32 @@ async def main():
     check(b["barrier"]["ok"], "the newer connection gets the commands: %s" % b, d)
     await gin2.close()
     await gin.close()
+
+    # Auto-open rules: a sure read at auto-in opens by itself (the gate gets
+    # the command); an unsure one does not; a free exit at auto-out opens.
+    ain = await welcomed("auto-in")
+    st, b, _ = post("/api/edge/detection", {"edge_id": "auto-in", "plate_id": "51F20001",
+                                            "confidence": 0.5}, "auto-in")
+    check(st == 200 and "auto_open" not in b, "unsure read: no auto-open: %s" % b, d)
+    fut = in_thread(post, "/api/edge/detection", {"edge_id": "auto-in", "plate_id": "51F20001",
+                                                  "confidence": 0.95}, "auto-in")
+    cmd = json.loads(await asyncio.wait_for(ain.recv(), 5))
+    check(cmd["type"] == "open" and cmd["plate"] == "51F20001", "auto-open command: %s" % cmd, d)
+    await ain.send(json.dumps({"type": "ack", "event_id": cmd["event_id"], "ok": True}))
+    st, b, _ = await fut
+    ao = b.get("auto_open", {})
+    check(st == 200 and b["allowed"] and ao.get("success") and ao.get("action") == "ENTRY"
+          and ao["barrier"]["ok"], "auto-open entry: %s" % b, d)
+    # The edge's own open afterwards is a retry: nothing appended twice.
+    st, b, _ = post("/api/edge/barrier/open", {"edge_id": "auto-in", "plate_id": "51F20001"}, "auto-in")
+    check(st == 200 and b["idempotent_replay"], "the edge's open after auto-open: %s" % b, d)
+    await ain.close()
+    st, b, _ = post("/api/edge/detection", {"edge_id": "auto-out", "plate_id": "51F20001"}, "auto-out")
+    ao = b.get("auto_open", {})
+    check(st == 200 and ao.get("action") == "EXIT" and ao.get("fee") == 0
+          and ao["barrier"]["reason"] == "gate offline", "auto-open free exit: %s" % b, d)
+    st, b, _ = post("/api/edge/detection", {"edge_id": "auto-out", "plate_id": "51F20001"}, "auto-out")
+    check(st == 200 and "auto_open" not in b, "not inside any more: no auto-open: %s" % b, d)
 
 
 asyncio.run(main())

@@ -191,6 +191,9 @@ static int make_policy(const conf *c, api_policy *pol)
 		    c->edges[i].direction == CONF_DIR_EXIT ? API_DIR_EXIT : API_DIR_NONE;
 		snprintf(e[i].vehicle, sizeof e[i].vehicle, "%s", c->edges[i].vehicle);
 		snprintf(e[i].token, sizeof e[i].token, "%s", c->edges[i].token);
+		e[i].auto_entry = c->edges[i].auto_open_entry;
+		e[i].auto_entry_min_conf_milli = c->edges[i].auto_open_min_conf_milli;
+		e[i].auto_exit_free = c->edges[i].auto_open_exit_free;
 	}
 	for (size_t i = 0; i < c->ncapacity; i++) {
 		snprintf(cap[i].vehicle, sizeof cap[i].vehicle, "%s", c->capacity[i].vehicle);

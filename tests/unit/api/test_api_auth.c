@@ -67,4 +67,49 @@ TEST(operator)
 	T_EQ_STR("invalid token", why);
 }
 
+/* Auto-open rules: entry by confidence and not inside, exit when free. */
+TEST(auto_open_table)
+{
+	api_edge off = { .id = "g" }, in = { .id = "in", .auto_entry = 1,
+	    .auto_entry_min_conf_milli = 900 }, out = { .id = "out", .auto_exit_free = 1 };
+	static const struct {
+		int which;		/* 0 off, 1 in, 2 out */
+		enum api_direction dir;
+		int conf, inside;
+		long long fee;
+		int want;
+	} cases[] = {
+		{ 0, API_DIR_ENTRY, 990, 0, -1, 0 },	/* rules off by default */
+		{ 0, API_DIR_EXIT, -1, 1, 0, 0 },
+		{ 1, API_DIR_ENTRY, 900, 0, -1, 1 },	/* at the threshold */
+		{ 1, API_DIR_ENTRY, 899, 0, -1, 0 },
+		{ 1, API_DIR_ENTRY, -1, 0, -1, 0 },	/* confidence unknown */
+		{ 1, API_DIR_ENTRY, 990, 1, -1, 0 },	/* already inside */
+		{ 1, API_DIR_EXIT, 990, 1, 0, 0 },	/* entry rule only */
+		{ 2, API_DIR_EXIT, -1, 1, 0, 1 },	/* free exit */
+		{ 2, API_DIR_EXIT, -1, 1, 25000, 0 },
+		{ 2, API_DIR_EXIT, -1, 0, 0, 0 },	/* not inside: unknown entry */
+		{ 2, API_DIR_ENTRY, 990, 0, -1, 0 },
+	};
+	const api_edge *e[] = { &off, &in, &out };
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		if (api_auto_open(e[cases[i].which], cases[i].dir, cases[i].conf,
+		    cases[i].inside, cases[i].fee) != cases[i].want)
+			T_FAIL("case %zu: want %d", i, cases[i].want);
+	T_EQ_INT(0, api_auto_open(NULL, API_DIR_ENTRY, 999, 0, -1));
+}
+
+TEST(gate_hello)
+{
+	api_edge edges[2] = { { .id = "in", .token = "tok-in" }, { .id = "free" } };
+
+	T_EQ_INT(0, api_auth_gate(NULL, 0, "anyone", ""));	/* open mode */
+	T_EQ_INT(0, api_auth_gate(edges, 2, "in", "tok-in"));
+	T_EQ_INT(403, api_auth_gate(edges, 2, "in", "tok-ix"));
+	T_EQ_INT(403, api_auth_gate(edges, 2, "in", ""));
+	T_EQ_INT(0, api_auth_gate(edges, 2, "free", ""));
+	T_EQ_INT(403, api_auth_gate(edges, 2, "other", "tok-in"));
+}
+
 T_MAIN()
