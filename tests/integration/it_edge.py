@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """parklog-edge (sim driver) against the real parklogd on loopback: read ->
 detection -> open -> sim barrier -> sensor / auto-close -> close ->
-ENTRY_CONFIRMED; exit with fee; duplicate reads; the central killed while
-the edge queues, restarted, every queued action delivered once; a wrong
-token; the gpiod driver without a chip.
+ENTRY_CONFIRMED; exit with fee; duplicate reads; the gate channel (the
+edge's own open acked at once; an open the central decides elsewhere
+reaches the edge, which opens the barrier and acks); the central killed
+while the edge queues, restarted, every queued action delivered once; a
+wrong token; the gpiod driver without a chip.
 Usage: it_edge.py PARKLOGD PARKLOG-EDGE"""
 import json
 import os
@@ -33,7 +35,7 @@ class Edge:
         self.fifo = os.path.join(self.dir, "sensor")
         base = {"edge_id": name, "central": "http://127.0.0.1:%d" % d.port,
                 "heartbeat_s": 30, "dedup_ms": 5000, "timeout_ms": 1000, "retry_ms": 300,
-                "queue_dir": os.path.join(self.dir, "q"),
+                "queue_dir": os.path.join(self.dir, "q"), "gate_port": d.gates,
                 "barrier": {"driver": "sim", "state_file": self.state, "sensor": self.fifo,
                             "open_ms": 60000}}
         base.update(conf)
@@ -100,6 +102,7 @@ try:
     check(det["status"] == 200 and det["answer"]["allowed"] is True, str(det))
     opn = gin.expect(ev("open", plate_id="29A12345"), "open")
     check(opn["answer"]["action"] == "ENTRY", str(opn))
+    check(opn["answer"]["barrier"]["ok"] is True, "the gate acked its own open: %s" % opn)
     gin.expect(ev("barrier", state="open"), "barrier open")
     check(gin.barrier_states()[-1] == "open", "sim barrier open")
     gin.read("29A12345")        # the same car seen again: not sent
@@ -124,9 +127,24 @@ try:
     gout.expect(ev("barrier", state="closed", reason="command"), "exit closed")
     check(history("29A12345")[0]["status"] == "OUT", "plate out", d)
 
+    # An open decided elsewhere (the console, for this gate): the central
+    # commands the gate over the channel; the edge opens and acks.
+    st, b, _ = d.req("POST", "/api/edge/barrier/open", {"edge_id": "gate-in", "plate_id": "29A77777"},
+                     {"Authorization": "Bearer " + TOK_IN})
+    check(st == 200 and b["barrier"]["acked"] and b["barrier"]["ok"], "commanded open: %s" % b, d)
+    cmd = gin.expect(ev("command", command="open", plate_id="29A77777"), "open command")
+    check(cmd["event_id"] == b["event_id"], str(cmd))
+    gin.expect(ev("barrier", state="open", plate_id="29A77777"), "commanded barrier open")
+    st, b, _ = d.req("GET", "/api/cameras")
+    g = {c["camera_id"]: c for c in b["cameras"]}["gate-in"]["gate"]
+    check(g["connected"] and g["last_command"]["ok"], "cameras: %s" % g, d)
+    with open(gin.fifo, "w") as f:
+        f.write("passed\n")
+    gin.expect(ev("close", plate_id="29A77777"), "close after the commanded open")
+
     # Wrong token: refused, nothing opens.
     bad = Edge("gate-in-bad", {"edge_id": "gate-in", "token": "wrong-token-0123456789",
-                               "auto_open": True})
+                               "auto_open": True, "gate_port": 0})
     bad.read("51F88888")
     det = bad.expect(ev("detection", plate_id="51F88888"), "refused detection")
     check(det["status"] in (401, 403), str(det))
@@ -138,6 +156,7 @@ try:
 
     # Central down: manual open and auto-close are queued, then delivered once.
     gin2 = Edge("gate-in2", {"edge_id": "gate-in", "token": TOK_IN, "direction": "ENTRY",
+                             "gate_port": 0,
                              "barrier": {"driver": "sim", "state_file": os.path.join(
                                  d.tmp, "st2"), "open_ms": 300}})
     d.kill9()

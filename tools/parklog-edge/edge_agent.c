@@ -211,6 +211,7 @@ static void gate_open(edge_agent *a, const char *plate)
 	int st, ok;
 
 	make_id(a, plate, ts, id, sizeof id);
+	edge_gate_expect(a->gate, "open", plate);	/* the central's command */
 	st = action(a, P_OPEN, id, body, &ans);
 	ok = st == 0 || (st / 100 == 2 &&
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ans, "success")));
@@ -225,6 +226,34 @@ static void gate_open(edge_agent *a, const char *plate)
 	cJSON_Delete(body);
 	if (ok)
 		barrier_open(a, plate);
+}
+
+void edge_agent_command(edge_agent *a, const edge_gate_cmd *c)
+{
+	int open = strcmp(c->cmd, "open") == 0, rc = 0;
+	cJSON *o = event("command", c->plate);
+
+	cJSON_AddStringToObject(o, "command", c->cmd);
+	cJSON_AddStringToObject(o, "event_id", c->event_id);
+	emit(a, o);
+	if (open) {
+		barrier_open(a, c->plate);
+		rc = edge_barrier_is_open(a->bar) ? 0 : -1;
+	} else if (edge_barrier_is_open(a->bar)) {
+		/* the central closed it (the entry is confirmed there): no
+		 * barrier/close of ours */
+		o = event("barrier", c->plate);
+		if ((rc = edge_barrier_set(a->bar, 0)) == 0) {
+			a->close_at = 0;
+			cJSON_AddStringToObject(o, "state", "closed");
+			cJSON_AddStringToObject(o, "reason", "central");
+		} else {
+			cJSON_AddStringToObject(o, "error", "cannot close");
+		}
+		emit(a, o);
+	}
+	edge_gate_ack(a->gate, c->event_id, rc == 0, rc == 0 ? NULL :
+	    open ? "cannot open" : "cannot close");
 }
 
 /* Close the barrier and tell the central (which confirms the entry). */
@@ -251,6 +280,7 @@ static void gate_close(edge_agent *a, const char *why)
 	emit(a, o);
 	body = barrier_body(a, plate, "close", ts);
 	make_id(a, plate, ts, id, sizeof id);
+	edge_gate_expect(a->gate, "close", plate);
 	st = action(a, P_CLOSE, id, body, &ans);
 	cJSON_Delete(body);
 	if (st == 0)

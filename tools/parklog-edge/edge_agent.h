@@ -11,12 +11,14 @@
 #include "tools/parklog-edge/edge_barrier.h"
 #include "tools/parklog-edge/edge_conf.h"
 #include "tools/parklog-edge/edge_dedup.h"
+#include "tools/parklog-edge/edge_gate.h"
 #include "tools/parklog-edge/edge_queue.h"
 
 typedef struct edge_agent {
 	const edge_conf *cf;
 	edge_barrier *bar;		/* borrowed */
 	edge_queue *q;			/* borrowed */
+	edge_gate *gate;		/* borrowed; NULL: no gate channel */
 	FILE *out;
 	edge_dedup dd;
 	size_t cur;			/* central in use (failover index) */
@@ -32,6 +34,9 @@ void edge_agent_init(edge_agent *a, const edge_conf *cf, edge_barrier *bar,
     edge_queue *q, FILE *out);
 /* One input line: an NDJSON plate read, or "open [PLATE]" / "close". */
 void edge_agent_line(edge_agent *a, const char *line);
+/* A command from the central over the gate channel: drive the barrier,
+ * answer it (edge_gate_ack). */
+void edge_agent_command(edge_agent *a, const edge_gate_cmd *c);
 /* The sensor says the vehicle passed. */
 void edge_agent_passed(edge_agent *a);
 /* Timers: heartbeat, auto-close, queue retry. Returns ms until the next. */

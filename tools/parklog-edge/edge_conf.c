@@ -144,6 +144,8 @@ static int top_key(const cJSON *v, edge_conf *c, char *err, size_t errlen)
 		return get_int(v, k, 100, 60000, &c->timeout_ms, err, errlen);
 	if (strcmp(k, "retry_ms") == 0)
 		return get_int(v, k, 100, 600000, &c->retry_ms, err, errlen);
+	if (strcmp(k, "gate_port") == 0)
+		return get_int(v, k, 0, 65535, &c->gate_port, err, errlen);
 	if (strcmp(k, "queue_dir") == 0)
 		return get_str(v, k, c->queue_dir, sizeof c->queue_dir, err, errlen);
 	if (strcmp(k, "barrier") == 0)
@@ -158,6 +160,7 @@ static void defaults(edge_conf *c)
 	c->dedup_ms = 10000;
 	c->timeout_ms = 3000;
 	c->retry_ms = 2000;
+	c->gate_port = 9100;
 	snprintf(c->queue_dir, sizeof c->queue_dir, "./edge-queue");
 	snprintf(c->barrier.driver, sizeof c->barrier.driver, "sim");
 	c->barrier.sensor_line = -1;

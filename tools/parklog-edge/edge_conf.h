@@ -27,6 +27,7 @@ typedef struct edge_conf {
 	int dedup_ms;				/* 10000 */
 	int timeout_ms;				/* per request, 3000 */
 	int retry_ms;				/* queue retry while unreachable, 2000 */
+	int gate_port;				/* the central's gate channel, 9100; 0: off */
 	char queue_dir[1024];
 	edge_barrier_conf barrier;
 } edge_conf;

@@ -61,10 +61,11 @@ static void read_stdin(input *in, edge_agent *a)
 }
 
 /* Until SIGTERM/SIGINT; stdin at EOF just stops being read. */
-static void run(edge_agent *a, edge_barrier *bar, int sfd)
+static void run(edge_agent *a, edge_barrier *bar, edge_gate *gate, int sfd)
 {
 	input in = { .len = 0 };
-	struct pollfd p[3];
+	struct pollfd p[4];
+	edge_gate_cmd cmd;
 	int wait_ms;
 
 	for (;;) {
@@ -72,7 +73,8 @@ static void run(edge_agent *a, edge_barrier *bar, int sfd)
 		p[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		p[1] = (struct pollfd){ .fd = in.eof ? -1 : STDIN_FILENO, .events = POLLIN };
 		p[2] = (struct pollfd){ .fd = edge_barrier_sensor_fd(bar), .events = POLLIN };
-		if (poll(p, 3, wait_ms) < 0 && errno != EINTR) {
+		p[3] = (struct pollfd){ .fd = edge_gate_fd(gate), .events = POLLIN };
+		if (poll(p, 4, wait_ms) < 0 && errno != EINTR) {
 			msg_warn("poll");
 			return;
 		}
@@ -82,6 +84,9 @@ static void run(edge_agent *a, edge_barrier *bar, int sfd)
 			read_stdin(&in, a);
 		if ((p[2].revents & POLLIN) && edge_barrier_sensor_read(bar) > 0)
 			edge_agent_passed(a);
+		if (p[3].revents & POLLIN)
+			while (edge_gate_next(gate, &cmd))
+				edge_agent_command(a, &cmd);
 	}
 }
 
@@ -110,6 +115,7 @@ int main(int argc, char **argv)
 	int ch, check = 0, level = MSG_INFO, sfd = -1, rc = 1;
 	edge_barrier *bar = NULL;
 	edge_queue *q = NULL;
+	edge_gate *gate = NULL;
 	edge_conf cf;
 	edge_agent a;
 	sigset_t set;
@@ -149,10 +155,14 @@ int main(int argc, char **argv)
 	msg_info("%s: central %s:%s%s, barrier %s", cf.id, cf.central[0].host,
 	    cf.central[0].port, cf.ncentral > 1 ? " (+ failover)" : "", cf.barrier.driver);
 	edge_agent_init(&a, &cf, bar, q, stdout);
-	run(&a, bar, sfd);
+	if (edge_gate_start(&cf, &gate) != 0)
+		goto out;
+	a.gate = gate;
+	run(&a, bar, gate, sfd);
 	msg_info("stopping: barrier closed and released");
 	rc = 0;
 out:
+	edge_gate_stop(gate);
 	edge_barrier_release(bar);	/* safe state: closed */
 	edge_queue_close(q);
 	if (sfd >= 0)
