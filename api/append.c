@@ -199,6 +199,7 @@ static int api__event_base(api__req *r, log_txn *txn, log_event *ev,
 	ev->confidence_milli = w->conf_milli >= 0 ? w->conf_milli : 0;
 	if (in != NULL)
 		snprintf(ev->session, sizeof ev->session, "%s", in->id);
+	ev->edge_ts = w->edge_ts;
 	return log_txn_next_ts(txn, w->plate, w->now_ms, &ev->ts);
 }
 
@@ -242,9 +243,14 @@ static int api__exit(api__req *r, log_txn *txn, const proj_session *in)
 	if (in == NULL) {
 		ev.fee = t->unknown_entry_fee;	/* recorded as such: no session */
 	} else {
+		int64_t at = log_event_at(&ev);	/* when it left, at the gate */
+
+		if (at <= in->entry_ts)		/* gate clocks disagree: ours */
+			at = ev.ts;
+
 		ev.entry_ts = in->entry_ts;
-		ev.duration_s = (ev.ts - in->entry_ts) / 1000;
-		if ((rc = proj_tariff_fee(t, ev.vehicle, in->entry_ts, ev.ts, &ev.fee)) != 0) {
+		ev.duration_s = (at - in->entry_ts) / 1000;
+		if ((rc = proj_tariff_fee(t, ev.vehicle, in->entry_ts, at, &ev.fee)) != 0) {
 			r->w.status = 500;
 			snprintf(r->w.error, sizeof r->w.error, "tariff: no fee "
 			    "for class %s (%d)", ev.vehicle, rc);

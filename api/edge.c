@@ -174,6 +174,8 @@ static enum MHD_Result api__barrier(api__req *r, enum api__wkind kind)
 	}
 	r->w.kind = kind;
 	api__fill_write(r, b.edge_id, b.plate, b.plate_view, b.vehicle, b.conf_milli);
+	/* an action the gate queued while we were unreachable: when it was */
+	r->w.edge_ts = api_timestamp_ms(&b.when, r->pol->tariff.tz_offset_min, api__now_ms());
 	return api__submit(r);
 }
 

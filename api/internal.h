@@ -124,6 +124,7 @@ typedef struct api__write {
 	char vehicle[LOG_VEHICLE_MAX + 1];	/* "" = from the session/edge */
 	int conf_milli;
 	char idem[API__IDEM_KEY_MAX + 1];	/* api table key, "" = none */
+	int64_t edge_ts;		/* the gate's time of the action, 0: none */
 	int64_t now_ms;
 	/* result */
 	int status;			/* HTTP status of the answer */

@@ -223,15 +223,38 @@ static int api__count(const cJSON *o, const char *key, int64_t *out, char *err,
 	return 0;
 }
 
-/* timestamp: any string or number (the edge's clock; the log uses its
- * own hybrid clock), but not another type. */
-static int api__timestamp(const cJSON *o, char *err, size_t errlen)
+/* timestamp: any string or number (the edge's clock), but not another
+ * type; kept in *t if given (api_timestamp_ms decides whether to believe
+ * it). t may be NULL. */
+static int api__timestamp(const cJSON *o, api_timestamp *t, char *err, size_t errlen)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "timestamp");
 
-	if (v == NULL || cJSON_IsNull(v) || cJSON_IsString(v) || cJSON_IsNumber(v))
+	if (v == NULL || cJSON_IsNull(v))
 		return 0;
+	if (cJSON_IsNumber(v)) {
+		if (t != NULL && v->valuedouble > 0 && v->valuedouble < 9e15)
+			t->ms = (int64_t)(v->valuedouble < 1e11 ? v->valuedouble * 1000 :
+			    v->valuedouble);
+		return 0;
+	}
+	if (cJSON_IsString(v)) {
+		if (t != NULL && strlen(v->valuestring) < sizeof t->text)
+			memcpy(t->text, v->valuestring, strlen(v->valuestring) + 1);
+		return 0;
+	}
 	return api__err(err, errlen, "timestamp: expected a string or a number");
+}
+
+int64_t api_timestamp_ms(const api_timestamp *t, int tz_min, int64_t now_ms)
+{
+	int64_t ms = t->ms;
+
+	if (ms <= 0 && (t->text[0] == '\0' || api_parse_time(t->text, tz_min, &ms) != 0))
+		return 0;
+	if (ms > now_ms + 60000 || ms < now_ms - 30LL * 86400000)
+		return 0;
+	return ms;
 }
 
 /* A field that may only have one string value (e.g. action: "open"). */
@@ -314,7 +337,7 @@ int api_parse_detection(const char *body, size_t len, api_detection *out,
 	    (rc = api__vehicle(o, "camera_type", out->vehicle, err, errlen)) < 0 ||
 	    (rc = api__direction(o, &out->direction, err, errlen)) != 0 ||
 	    (rc = api__conf(o, "confidence", &out->conf_milli, err, errlen)) < 0 ||
-	    (rc = api__timestamp(o, err, errlen)) != 0)
+	    (rc = api__timestamp(o, NULL, err, errlen)) != 0)
 		goto err;
 	rc = 0;
 err:
@@ -336,7 +359,7 @@ int api_parse_barrier(const char *body, size_t len, const char *action,
 	    (rc = api__view(o, out->plate_view, err, errlen)) < 0 ||
 	    (rc = api__vehicle(o, "camera_type", out->vehicle, err, errlen)) < 0 ||
 	    (rc = api__conf(o, "confidence", &out->conf_milli, err, errlen)) < 0 ||
-	    (rc = api__timestamp(o, err, errlen)) != 0)
+	    (rc = api__timestamp(o, &out->when, err, errlen)) != 0)
 		goto err;
 	/* "vehicle" is our name for the seed's camera_type. */
 	if (out->vehicle[0] == '\0' &&
@@ -414,7 +437,7 @@ int api_parse_event1(const char *body, size_t len, api_event1 *out,
 	    sizeof out->camera_name, err, errlen)) < 0 ||
 	    (rc = api__vehicle(o, "camera_type", out->vehicle, err, errlen)) < 0 ||
 	    (rc = api__idem_str(o, "event_id", out->event_id, err, errlen)) < 0 ||
-	    (rc = api__timestamp(o, err, errlen)) != 0 ||
+	    (rc = api__timestamp(o, NULL, err, errlen)) != 0 ||
 	    (rc = api__ev1_data(o, out, err, errlen)) != 0)
 		goto err;
 	rc = api__text_ok(out->camera_name) ? 0 :
@@ -440,7 +463,7 @@ int api_parse_heartbeat(const char *body, size_t len, api_heartbeat *out,
 	    err, errlen)) < 0 ||
 	    (rc = api__count(o, "events_sent", &out->events_sent, err, errlen)) < 0 ||
 	    (rc = api__count(o, "events_failed", &out->events_failed, err, errlen)) < 0 ||
-	    (rc = api__timestamp(o, err, errlen)) != 0)
+	    (rc = api__timestamp(o, NULL, err, errlen)) != 0)
 		goto err;
 	if (!api__text_ok(out->status))
 		rc = api__err(err, errlen, "status: control character");

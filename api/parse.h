@@ -30,6 +30,19 @@ typedef struct api_detection {
 	int conf_milli;				/* -1 if not given */
 } api_detection;
 
+/* A request's "timestamp" (the gate's clock): a number (ms, or seconds if
+ * below 10^11), or a string for api_parse_time (which needs the facility's
+ * offset, so it is kept as text); neither: none. Anything unreadable is
+ * ignored — the log has its own clock — but a wrong JSON type is refused. */
+typedef struct api_timestamp {
+	int64_t ms;				/* > 0 if a number was given */
+	char text[40];				/* "" if no string was given */
+} api_timestamp;
+
+/* The gate's time of an action, if believable: given, not in the future
+ * beyond a minute of clock skew, and less than 30 days old. 0 otherwise. */
+int64_t api_timestamp_ms(const api_timestamp *t, int tz_min, int64_t now_ms);
+
 /* POST /api/edge/barrier/open and /close */
 typedef struct api_barrier {
 	char edge_id[LOG_ORIGIN_MAX + 1];
@@ -37,6 +50,7 @@ typedef struct api_barrier {
 	char plate_view[LOG_VIEW_MAX + 1];	/* "" if not given */
 	char vehicle[LOG_VEHICLE_MAX + 1];	/* "" if not given */
 	int conf_milli;				/* -1 if not given */
+	api_timestamp when;			/* the gate's time of the action */
 } api_barrier;
 
 /* POST /api/edge/event (Phase 1) */

@@ -17,7 +17,7 @@ enum {
 	LOG__K_ID, LOG__K_TYPE, LOG__K_ORIGIN, LOG__K_STREAM, LOG__K_SEQ,
 	LOG__K_TS, LOG__K_PLATE, LOG__K_VIEW, LOG__K_VEHICLE, LOG__K_EDGE,
 	LOG__K_CONF, LOG__K_SESSION, LOG__K_ENTRY_TS, LOG__K_DURATION,
-	LOG__K_FEE, LOG__K_TARIFF, LOG__K_COUNT
+	LOG__K_FEE, LOG__K_TARIFF, LOG__K_EDGE_TS, LOG__K_COUNT
 };
 
 struct log__key {
@@ -33,7 +33,7 @@ static const struct log__key log__keys[LOG__K_COUNT] = {
 	LOG__KEY("plate_id"), LOG__KEY("plate_view"), LOG__KEY("vehicle"),
 	LOG__KEY("edge_id"), LOG__KEY("confidence"), LOG__KEY("session"),
 	LOG__KEY("entry_ts"), LOG__KEY("duration_s"), LOG__KEY("fee"),
-	LOG__KEY("tariff")
+	LOG__KEY("tariff"), LOG__KEY("edge_ts")
 };
 
 static const char *const log__type_names[] = {
@@ -529,12 +529,19 @@ static int log__check_neutral(const log_event *ev, char *err, size_t errlen)
 	return LOG_EEVENT_VALUE;
 }
 
+int64_t log_event_at(const log_event *ev)
+{
+	return ev->edge_ts > 0 && ev->edge_ts < ev->ts ? ev->edge_ts : ev->ts;
+}
+
 int log_event_check(const log_event *ev, char *err, size_t errlen)
 {
 	int rc;
 
 	if ((rc = log__check_head(ev, err, errlen)) != 0 ||
-	    (rc = log__check_body(ev, err, errlen)) != 0)
+	    (rc = log__check_body(ev, err, errlen)) != 0 ||
+	    (rc = log__check_range("edge_ts", ev->edge_ts, 0, (int64_t)LOG_SEQ_MAX,
+	    "0..2^53", err, errlen)) != 0)
 		return rc;
 	if (ev->type == LOG_EV_EXIT)
 		return log__check_exit(ev, err, errlen);
@@ -622,6 +629,10 @@ static int log__encode(const log_event *ev, char *buf)
 	}
 	if (ev->type == LOG_EV_EXIT)
 		p = log__put_exit(p, ev);
+	if (ev->edge_ts > 0) {
+		p = LOG__PUT(p, ",\"edge_ts\":");
+		p = log__put_i64(p, ev->edge_ts);
+	}
 	*p++ = '}';
 	return (int)(p - buf);
 }
@@ -909,6 +920,23 @@ static int log__dec_exit(struct log__cur *c, log_event *ev)
 	return 0;
 }
 
+/* The optional last key, "edge_ts": a positive integer (0 is written by
+ * leaving the key out, so it has one form). */
+static int log__dec_edge_ts(struct log__cur *c, log_event *ev)
+{
+	static const char lit[] = ",\"edge_ts\":";
+	int rc;
+
+	if ((size_t)(c->end - c->p) < sizeof lit - 1 || memcmp(c->p, lit, sizeof lit - 1) != 0)
+		return 0;
+	if ((rc = log__key(c, LOG__K_EDGE_TS)) != 0 ||
+	    (rc = log__int(c, LOG__K_EDGE_TS, false, &ev->edge_ts)) != 0)
+		return rc;
+	if (ev->edge_ts <= 0)
+		return log__fail(c, LOG_EEVENT_VALUE, "edge_ts: must be > 0 (or absent)");
+	return 0;
+}
+
 /* The closing brace after key `next - 1`, and nothing after it. */
 static int log__dec_close(struct log__cur *c, int next)
 {
@@ -933,17 +961,19 @@ static int log__scan(struct log__cur *c, log_event *ev)
 	ev->duration_s = -1;
 	ev->fee = 0;
 	ev->tariff[0] = '\0';
+	ev->edge_ts = 0;
 	if (c->p == c->end || *c->p != '{')
 		return log__fail(c, LOG_EEVENT_SYNTAX, "expected '{' at byte 0");
 	c->p++;
 	if ((rc = log__dec_head(c, ev)) != 0 ||
 	    (rc = log__dec_body(c, ev)) != 0)
 		return rc;
-	if (ev->type != LOG_EV_EXIT)
-		return log__dec_close(c, LOG__K_ENTRY_TS);
-	if ((rc = log__dec_exit(c, ev)) != 0)
+	if (ev->type == LOG_EV_EXIT && (rc = log__dec_exit(c, ev)) != 0)
 		return rc;
-	return log__dec_close(c, LOG__K_COUNT);
+	if ((rc = log__dec_edge_ts(c, ev)) != 0)
+		return rc;
+	return log__dec_close(c, ev->edge_ts > 0 ? LOG__K_COUNT :
+	    ev->type == LOG_EV_EXIT ? LOG__K_EDGE_TS : LOG__K_ENTRY_TS);
 }
 
 int log_event_decode(const char *buf, size_t len, log_event *ev,

@@ -78,7 +78,16 @@ typedef struct log_event {
 	int64_t duration_s;		/* -1 means null */
 	int64_t fee;
 	char tariff[LOG_TARIFF_MAX + 1];
+	/* The gate's own time of the action, when the gate sent it (an action
+	 * it queued while the central was unreachable happened earlier than
+	 * it is recorded); 0: none. Canonical JSON: a last key "edge_ts",
+	 * present only when > 0, so events without it keep their bytes. */
+	int64_t edge_ts;
 } log_event;
+
+/* When the event happened: the gate's time if it gave an earlier one than
+ * ts, else ts. Sessions and fees use it; fold order stays by ts. */
+int64_t log_event_at(const log_event *ev);
 
 /* Error codes of this module (0 is success). log_event_strerror names them;
  * the functions that take an `err` buffer also say which field and why. */

@@ -122,7 +122,7 @@ static void proj__entry(proj_fold *f, const log_event *ev)
 	size_t idx = f->n;
 	proj_session *s = proj__new_row(f, ev);
 
-	s->entry_ts = ev->ts;
+	s->entry_ts = log_event_at(ev);	/* the gate's time, if earlier */
 	PROJ__CPY(s->entry_edge, ev->edge_id);
 	PROJ__CPY(s->entry_origin, ev->origin);
 	if (f->open == PROJ__NONE) {
@@ -146,13 +146,13 @@ static void proj__confirm(proj_fold *f, const log_event *ev)
 	s = &f->rows[i];
 	if (!(s->flags & PROJ_S_CONFIRMED)) {	/* the first confirm is the fact */
 		s->flags |= PROJ_S_CONFIRMED;
-		s->confirm_ts = ev->ts;
+		s->confirm_ts = log_event_at(ev);
 	}
 }
 
 static void proj__set_exit(proj_session *s, const log_event *ev)
 {
-	s->exit_ts = ev->ts;
+	s->exit_ts = log_event_at(ev);
 	PROJ__CPY(s->exit_id, ev->id);
 	PROJ__CPY(s->exit_edge, ev->edge_id);
 	PROJ__CPY(s->exit_origin, ev->origin);
@@ -183,7 +183,7 @@ static void proj__close_group(proj_fold *f, const log_event *ev, unsigned flag)
 	proj__set_exit(p, ev);
 	p->flags |= flag;
 	p->fee_charged = ev->fee;
-	p->fee_tariff = proj__tariff(f, p, ev->ts);
+	p->fee_tariff = proj__tariff(f, p, log_event_at(ev));
 	if (p->fee_tariff >= 0 && p->fee_charged >= 0 && p->fee_tariff != p->fee_charged)
 		p->flags |= PROJ_S_FEE_DIFF;
 	f->open = PROJ__NONE;

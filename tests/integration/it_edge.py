@@ -169,6 +169,7 @@ try:
     q2 = gin2.expect(ev("queued", path="/api/edge/barrier/close"), "queued close")
     check(q1["id"].startswith("gate-in_") and q1["id"].endswith("_30G55555"), str(q1))
     time.sleep(0.5)
+    back_ms = int(time.time() * 1000)
     d.start()
     got = []
     while len(got) < 2:
@@ -180,6 +181,9 @@ try:
     time.sleep(1)
     rows = history("30G55555")
     check(len(rows) == 1 and rows[0]["confirmed"] is True, str(rows), d)
+    # recorded with the gate's time, not the delivery's
+    check(rows[0]["entry_time_ms"] < back_ms, "original time: %s (central back at %d)"
+          % (rows[0], back_ms), d)
     for e in (gin, gout, gin2):
         check(e.stop() == 0, "edge exit status")
 

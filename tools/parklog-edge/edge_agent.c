@@ -152,6 +152,8 @@ static int action(edge_agent *a, const char *path, const char *id,
 		msg_warnx("queue: %s: cannot queue %s: %s", id, path,
 		    s ? strerror(rc) : "out of memory");
 	} else {
+		if (strcmp(path, P_HEARTBEAT) != 0)
+			a->hb_queued = 0;
 		o = event("queued", NULL);
 		cJSON_AddStringToObject(o, "id", id);
 		cJSON_AddStringToObject(o, "path", path);
@@ -301,6 +303,12 @@ static void heartbeat(edge_agent *a)
 	cJSON *b = cJSON_CreateObject(), *ans;
 	char id[EDGE_QUEUE_ID_MAX];
 
+	/* Offline, one queued heartbeat per stretch between actions says the
+	 * gate was alive; a day of them would only delay what follows. */
+	if (a->hb_queued && edge_queue_pending(a->q) > 0) {
+		cJSON_Delete(b);
+		return;
+	}
 	snprintf(id, sizeof id, "%s_%" PRId64 "_heartbeat", a->cf->id, ts);
 	cJSON_AddStringToObject(b, "camera_id", a->cf->id);
 	if (a->cf->vehicle[0] != '\0')
@@ -309,7 +317,7 @@ static void heartbeat(edge_agent *a)
 	cJSON_AddNumberToObject(b, "events_sent", (double)a->sent);
 	cJSON_AddNumberToObject(b, "events_failed", (double)a->failed);
 	cJSON_AddNumberToObject(b, "timestamp", (double)ts);
-	action(a, P_HEARTBEAT, id, b, &ans);
+	a->hb_queued |= action(a, P_HEARTBEAT, id, b, &ans) == 0;
 	cJSON_Delete(ans);
 	cJSON_Delete(b);
 }

@@ -27,6 +27,8 @@ typedef struct edge_agent {
 	int64_t close_at;		/* auto-close deadline, 0: closed */
 	int64_t next_hb, next_retry;	/* ms */
 	unsigned long sent, failed;
+	int hb_queued;			/* a heartbeat waits in the queue, after
+					   the last queued action */
 } edge_agent;
 
 int64_t edge_now_ms(void);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "tests/harness/t.h"
+#include "tools/parklog-edge/edge_agent.h"
 #include "tools/parklog-edge/edge_barrier.h"
 #include "tools/parklog-edge/edge_dedup.h"
 #include "tools/parklog-edge/edge_http.h"
@@ -312,6 +313,50 @@ TEST(sim_driver)
 	T_ASSERT(strstr(s, "\nopen ") != NULL);
 	T_ASSERT(strstr(strstr(s, "\nopen "), "\nclose ") != NULL);
 	T_ASSERT(strstr(s, "\nreleased ") != NULL);
+}
+
+/* The central unreachable: heartbeats do not pile up in the queue — one
+ * per stretch between queued actions — while every action is kept. */
+TEST(agent_queues_one_heartbeat_per_stretch)
+{
+	edge_conf cf;
+	edge_barrier *b;
+	edge_queue *q;
+	edge_agent a;
+	char err[300];
+	size_t cut;
+	FILE *out = tmpfile();
+
+	memset(&cf, 0, sizeof cf);
+	snprintf(cf.id, sizeof cf.id, "gate-1");
+	T_EQ_INT(0, edge_url_parse("http://127.0.0.1:1", &cf.central[0]));
+	cf.ncentral = 1;
+	cf.heartbeat_s = 1;
+	cf.timeout_ms = 300;
+	cf.retry_ms = 600000;		/* no delivery attempts during the test */
+	snprintf(cf.barrier.driver, sizeof cf.barrier.driver, "sim");
+	snprintf(cf.barrier.state_file, sizeof cf.barrier.state_file, "%s/state", t_tmpdir);
+	cf.barrier.sensor_line = -1;
+	cf.barrier.open_ms = 60000;
+	T_EQ_INT(0, edge_barrier_open(&cf.barrier, &b, err, sizeof err));
+	q = qopen(&cut);
+	edge_agent_init(&a, &cf, b, q, out);
+	for (int i = 0; i < 5; i++) {
+		a.next_hb = 0;		/* a heartbeat is due */
+		edge_agent_tick(&a);
+	}
+	T_EQ_U64(1, edge_queue_pending(q));
+	edge_agent_line(&a, "open 29A12345");	/* queued, barrier opens */
+	T_EQ_U64(2, edge_queue_pending(q));
+	T_EQ_INT(1, edge_barrier_is_open(b));
+	for (int i = 0; i < 5; i++) {
+		a.next_hb = 0;
+		edge_agent_tick(&a);
+	}
+	T_EQ_U64(3, edge_queue_pending(q));
+	edge_queue_close(q);
+	edge_barrier_release(b);
+	fclose(out);
 }
 
 TEST(gpiod_missing_chip)

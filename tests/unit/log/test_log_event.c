@@ -170,6 +170,45 @@ TEST(encode_decode_each_type)
 	round_trip(&ev, EXIT_NULLS);
 }
 
+/* The gate's own time: a last key, only when given; one form only. */
+TEST(edge_ts_optional_last_key)
+{
+	static const char pending_at[] = HEAD("ENTRY_PENDING")
+	    "\"session\":\"" ID1 "\",\"edge_ts\":1733140000000}";
+	static const char exit_at[] = HEAD("EXIT")
+	    "\"session\":\"central-2_1733140000000_29A12345\","
+	    "\"entry_ts\":1733140000000,\"duration_s\":800,\"fee\":25000,"
+	    "\"tariff\":\"default\",\"edge_ts\":1733140700000}";
+	static const char *refused[] = {
+		HEAD("ENTRY_PENDING") "\"session\":\"" ID1 "\",\"edge_ts\":0}",
+		HEAD("ENTRY_PENDING") "\"session\":\"" ID1 "\",\"edge_ts\":null}",
+		HEAD("ENTRY_PENDING") "\"session\":\"" ID1 "\",\"edge_ts\":-5}",
+		HEAD("ENTRY_PENDING") "\"session\":\"" ID1 "\",\"edge_ts\":1,\"x\":1}",
+		HEAD("EXIT") "\"session\":null,\"edge_ts\":1733140700000,"
+		    "\"entry_ts\":null,\"duration_s\":null,\"fee\":0,\"tariff\":\"default\"}",
+	};
+	char err[200];
+	log_event ev;
+
+	make_event(&ev, LOG_EV_ENTRY_PENDING);
+	ev.edge_ts = 1733140000000LL;
+	round_trip(&ev, pending_at);
+	T_EQ_U64(1733140000000ULL, (uint64_t)log_event_at(&ev));	/* earlier: it */
+	ev.edge_ts = ev.ts + 5000;
+	T_EQ_U64((uint64_t)ev.ts, (uint64_t)log_event_at(&ev));	/* later: ts */
+	ev.edge_ts = 0;
+	T_EQ_U64((uint64_t)ev.ts, (uint64_t)log_event_at(&ev));
+	make_event(&ev, LOG_EV_EXIT);
+	ev.edge_ts = 1733140700000LL;
+	round_trip(&ev, exit_at);
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+		if (decode_str(refused[i], &ev, err, sizeof err) == 0)
+			T_FAIL("refused[%zu] was accepted", i);
+	make_event(&ev, LOG_EV_ENTRY_PENDING);
+	ev.edge_ts = -1;
+	T_ASSERT(log_event_check(&ev, err, sizeof err) != 0);
+}
+
 TEST(encode_limits_round_trip)
 {
 	log_event ev;
