@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """parklog-edge (sim driver) against the real parklogd on loopback: read ->
 detection -> open -> sim barrier -> sensor / auto-close -> close ->
+(reads on stdin and on the loopback HTTP endpoint)
 ENTRY_CONFIRMED; exit with fee; duplicate reads; the gate channel (the
 edge's own open acked at once; an open the central decides elsewhere
 reaches the edge, which opens the barrier and acks); the central killed
@@ -14,9 +15,11 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 
 sys.path.insert(0, sys.path[0])
-from pl import Daemon, check  # noqa: E402
+from pl import Daemon, check, free_port  # noqa: E402
 
 EDGE = sys.argv[2]
 TOK_IN, TOK_OUT = "tok-in-0123456789abcdef", "tok-out-0123456789abcdef"
@@ -95,7 +98,9 @@ def history(plate):
 try:
     gin = Edge("gate-in", {"token": TOK_IN, "direction": "ENTRY", "vehicle": "car",
                            "auto_open": True})
-    gout = Edge("gate-out", {"token": TOK_OUT, "direction": "EXIT", "vehicle": "car"})
+    READS = free_port()
+    gout = Edge("gate-out", {"token": TOK_OUT, "direction": "EXIT", "vehicle": "car",
+                             "reads_http": "127.0.0.1:%d" % READS})
     # Entry: read -> detection -> open -> barrier -> passed -> close -> confirmed.
     gin.read("29A-123.45", plate_view="29A-123.45", confidence=0.97)
     det = gin.expect(ev("detection", plate_id="29A12345"), "detection")
@@ -116,8 +121,24 @@ try:
     check(len(rows) == 1 and rows[0]["confirmed"] is True, str(rows), d)
     check(gin.barrier_states()[-2:] == ["open", "close"], str(gin.barrier_states()))
 
-    # Exit with a fee: operator "open" at the exit gate.
-    gout.read("29A12345")
+    # Exit with a fee: the read comes over the loopback HTTP endpoint (bad
+    # bodies refused), then an operator "open" at the exit gate.
+    def post_read(body):
+        req = urllib.request.Request("http://127.0.0.1:%d/read" % READS, data=body.encode(),
+                                     headers={"Content-Type": "application/json"})
+        for _ in range(50):
+            try:
+                with urllib.request.urlopen(req, timeout=5) as r:
+                    return r.status, json.loads(r.read())
+            except urllib.error.HTTPError as e:
+                return e.code, json.loads(e.read())
+            except OSError:
+                time.sleep(0.1)     # not listening yet
+        raise AssertionError("reads endpoint never answered")
+    st, b = post_read("not json")
+    check(st == 400 and b["accepted"] is False, "bad read: %s %s" % (st, b))
+    st, b = post_read(json.dumps({"plate_id": "29A12345"}))
+    check(st == 202 and b["accepted"] is True, "read: %s %s" % (st, b))
     gout.expect(ev("detection", plate_id="29A12345"), "exit detection")
     gout.send("open")
     ex = gout.expect(ev("open", plate_id="29A12345"), "exit open")

@@ -119,6 +119,27 @@ static int get_direction(const cJSON *v, edge_conf *c, char *err, size_t errlen)
 	return snprintf(err, errlen, "direction: expected \"ENTRY\", \"EXIT\" or null"), -1;
 }
 
+/* "reads_http": "127.0.0.1:8181" (loopback: checked when it starts), or null. */
+static int get_reads(const cJSON *v, edge_conf *c, char *err, size_t errlen)
+{
+	const char *s = cJSON_GetStringValue(v), *colon;
+	char *end;
+	long port;
+
+	if (cJSON_IsNull(v))
+		return 0;
+	if (s == NULL || (colon = strrchr(s, ':')) == NULL || colon == s ||
+	    (size_t)(colon - s) >= sizeof c->reads_host)
+		return snprintf(err, errlen, "reads_http: expected \"ADDR:PORT\""), -1;
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || port < 1 || port > 65535)
+		return snprintf(err, errlen, "reads_http: port 1..65535"), -1;
+	memcpy(c->reads_host, s, (size_t)(colon - s));
+	c->reads_host[colon - s] = '\0';
+	c->reads_port = (int)port;
+	return 0;
+}
+
 static int top_key(const cJSON *v, edge_conf *c, char *err, size_t errlen)
 {
 	const char *k = v->string;
@@ -146,6 +167,8 @@ static int top_key(const cJSON *v, edge_conf *c, char *err, size_t errlen)
 		return get_int(v, k, 100, 600000, &c->retry_ms, err, errlen);
 	if (strcmp(k, "gate_port") == 0)
 		return get_int(v, k, 0, 65535, &c->gate_port, err, errlen);
+	if (strcmp(k, "reads_http") == 0)
+		return get_reads(v, c, err, errlen);
 	if (strcmp(k, "queue_dir") == 0)
 		return get_str(v, k, c->queue_dir, sizeof c->queue_dir, err, errlen);
 	if (strcmp(k, "barrier") == 0)

@@ -28,6 +28,8 @@ typedef struct edge_conf {
 	int timeout_ms;				/* per request, 3000 */
 	int retry_ms;				/* queue retry while unreachable, 2000 */
 	int gate_port;				/* the central's gate channel, 9100; 0: off */
+	char reads_host[64];			/* plate reads over HTTP: "127.0.0.1" */
+	int reads_port;				/* 0: off */
 	char queue_dir[1024];
 	edge_barrier_conf barrier;
 } edge_conf;

@@ -21,6 +21,7 @@
 
 #include "msg/msg.h"
 #include "tools/parklog-edge/edge_agent.h"
+#include "tools/parklog-edge/edge_reads.h"
 
 #define LINE_MAX_BYTES	4096
 
@@ -61,10 +62,12 @@ static void read_stdin(input *in, edge_agent *a)
 }
 
 /* Until SIGTERM/SIGINT; stdin at EOF just stops being read. */
-static void run(edge_agent *a, edge_barrier *bar, edge_gate *gate, int sfd)
+static void run(edge_agent *a, edge_barrier *bar, edge_gate *gate, edge_reads *reads,
+    int sfd)
 {
 	input in = { .len = 0 };
-	struct pollfd p[4];
+	struct pollfd p[5];
+	char line[EDGE_READ_MAX + 1];
 	edge_gate_cmd cmd;
 	int wait_ms;
 
@@ -74,7 +77,8 @@ static void run(edge_agent *a, edge_barrier *bar, edge_gate *gate, int sfd)
 		p[1] = (struct pollfd){ .fd = in.eof ? -1 : STDIN_FILENO, .events = POLLIN };
 		p[2] = (struct pollfd){ .fd = edge_barrier_sensor_fd(bar), .events = POLLIN };
 		p[3] = (struct pollfd){ .fd = edge_gate_fd(gate), .events = POLLIN };
-		if (poll(p, 4, wait_ms) < 0 && errno != EINTR) {
+		p[4] = (struct pollfd){ .fd = edge_reads_fd(reads), .events = POLLIN };
+		if (poll(p, 5, wait_ms) < 0 && errno != EINTR) {
 			msg_warn("poll");
 			return;
 		}
@@ -87,6 +91,9 @@ static void run(edge_agent *a, edge_barrier *bar, edge_gate *gate, int sfd)
 		if (p[3].revents & POLLIN)
 			while (edge_gate_next(gate, &cmd))
 				edge_agent_command(a, &cmd);
+		if (p[4].revents & POLLIN)
+			while (edge_reads_next(reads, line))
+				edge_agent_line(a, line);
 	}
 }
 
@@ -116,6 +123,7 @@ int main(int argc, char **argv)
 	edge_barrier *bar = NULL;
 	edge_queue *q = NULL;
 	edge_gate *gate = NULL;
+	edge_reads *reads = NULL;
 	edge_conf cf;
 	edge_agent a;
 	sigset_t set;
@@ -158,10 +166,16 @@ int main(int argc, char **argv)
 	if (edge_gate_start(&cf, &gate) != 0)
 		goto out;
 	a.gate = gate;
-	run(&a, bar, gate, sfd);
+	if (cf.reads_port != 0 &&
+	    edge_reads_start(cf.reads_host, cf.reads_port, &reads, err, sizeof err) != 0) {
+		msg_warnx("%s", err);
+		goto out;
+	}
+	run(&a, bar, gate, reads, sfd);
 	msg_info("stopping: barrier closed and released");
 	rc = 0;
 out:
+	edge_reads_stop(reads);
 	edge_gate_stop(gate);
 	edge_barrier_release(bar);	/* safe state: closed */
 	edge_queue_close(q);
