@@ -146,6 +146,10 @@ void api_server_free(api_server *srv);
  * cheap when nobody listens. srv may be NULL. */
 void api_server_committed(api_server *srv, const log_commit_info *ci);
 
+/* The gate channel's view of edge_id changed (connected or not): pushed
+ * to the console's live stream as "gate". Any thread; srv may be NULL. */
+void api_server_gate_event(api_server *srv, const char *edge_id, int connected);
+
 /* The bound port (useful with port 0). */
 int api_server_port(const api_server *srv);
 

@@ -20,6 +20,7 @@ typedef struct api__camera {
 	int64_t events_sent, events_failed;
 	api_detection det;
 	int64_t det_ts;				/* -1: none */
+	int offline_told;			/* the sweep reported its silence */
 } api__camera;
 
 struct api__cameras {
@@ -88,6 +89,7 @@ void api__cameras_heartbeat(api__cameras *c, const api_heartbeat *hb, int64_t no
 		cam->events_sent = hb->events_sent;
 		cam->events_failed = hb->events_failed;
 		cam->last_heartbeat = cam->last_seen = now;
+		cam->offline_told = 0;
 	}
 	pthread_mutex_unlock(&c->mu);
 }
@@ -97,8 +99,10 @@ void api__cameras_seen(api__cameras *c, const char *edge_id, int64_t now)
 	api__camera *cam;
 
 	pthread_mutex_lock(&c->mu);
-	if ((cam = api__camera_get(c, edge_id)) != NULL)
+	if ((cam = api__camera_get(c, edge_id)) != NULL) {
 		cam->last_seen = now;
+		cam->offline_told = 0;
+	}
 	pthread_mutex_unlock(&c->mu);
 }
 
@@ -136,6 +140,27 @@ int api__cameras_last_detection(api__cameras *c, const char *edge_id,
 	}
 	pthread_mutex_unlock(&c->mu);
 	return rc;
+}
+
+void api__cameras_sweep(api__cameras *c, unsigned offline_s, int64_t now,
+    void (*cb)(void *ctx, const char *edge_id), void *ctx)
+{
+	char ids[16][LOG_ORIGIN_MAX + 1];
+	size_t n = 0;
+
+	pthread_mutex_lock(&c->mu);
+	for (size_t i = 0; i < c->n && n < 16; i++) {	/* the rest: next sweep */
+		api__camera *cam = &c->v[i];
+
+		if (cam->last_seen < 0 || cam->offline_told ||
+		    now - cam->last_seen <= (int64_t)offline_s * 1000)
+			continue;
+		cam->offline_told = 1;
+		memcpy(ids[n++], cam->id, sizeof ids[0]);
+	}
+	pthread_mutex_unlock(&c->mu);
+	for (size_t i = 0; i < n; i++)
+		cb(ctx, ids[i]);
 }
 
 static void api__add_count(cJSON *o, const char *key, int64_t v)

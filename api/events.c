@@ -15,7 +15,9 @@
  * client that went away is noticed (suspended connections are not).
  *
  * Messages: "hello" on connect, "log" (an event's stored bytes, after its
- * commit), "detection", "camera" (heartbeat), "resync". */
+ * commit), "detection", "camera" (a heartbeat: online; or no heartbeat for
+ * camera_offline_s: offline, noticed by the ticker's sweep), "gate" (its
+ * gate channel connected or not), "resync". */
 #include "api/internal.h"
 
 #include <errno.h>
@@ -28,6 +30,7 @@
 #define API__SSE_MAX		16
 #define API__SSE_QMAX		(256 * 1024)
 #define API__SSE_KEEPALIVE_S	15
+#define API__SSE_TICK_S		5	/* state changes nobody reports */
 #define API__SSE_BATCH_MAX	2000	/* events per commit sent one by one */
 
 typedef struct api__sse {
@@ -49,6 +52,8 @@ struct api__events {
 	int ticker_on;
 	pthread_t ticker;
 	atomic_uint_fast64_t drops;
+	void (*tick)(void *ctx);	/* every API__SSE_TICK_S, unlocked */
+	void *tick_ctx;
 };
 
 static const char api__resync[] = "event: resync\ndata: {\"reason\":"
@@ -162,10 +167,25 @@ void api__events_camera(api_server *srv, const char *edge_id,
 	if (!api__events_listening(srv) || (o = cJSON_CreateObject()) == NULL)
 		return;
 	cJSON_AddStringToObject(o, "camera_id", edge_id);
-	cJSON_AddStringToObject(o, "status", "online");
+	cJSON_AddStringToObject(o, "status", reported != NULL ? "online" : "offline");
+	if (reported == NULL) {		/* the sweep: no heartbeat for too long */
+		api__events_publish_json(srv, "camera", o);
+		return;
+	}
 	cJSON_AddStringToObject(o, "reported_status", reported);
 	api__add_time(o, "last_heartbeat", now, tz_min);
 	api__events_publish_json(srv, "camera", o);
+}
+
+void api_server_gate_event(api_server *srv, const char *edge_id, int connected)
+{
+	cJSON *o;
+
+	if (srv == NULL || !api__events_listening(srv) || (o = cJSON_CreateObject()) == NULL)
+		return;
+	cJSON_AddStringToObject(o, "camera_id", edge_id);
+	cJSON_AddBoolToObject(o, "connected", connected);
+	api__events_publish_json(srv, "gate", o);
 }
 
 /* The events of one committed range, as stored. */
@@ -324,23 +344,31 @@ static void *api__events_ticker(void *arg)
 	api__events *h = arg;
 	struct timespec at;
 
+	unsigned n = 0;
+
 	pthread_mutex_lock(&h->mu);
 	while (!h->closing) {
 		clock_gettime(CLOCK_REALTIME, &at);
-		at.tv_sec += API__SSE_KEEPALIVE_S;
+		at.tv_sec += API__SSE_TICK_S;
 		while (!h->closing &&
 		    pthread_cond_timedwait(&h->cv, &h->mu, &at) != ETIMEDOUT)
 			;
 		if (h->closing)
 			break;
-		for (api__sse *c = h->clients; c != NULL; c = c->next)
-			api__sse_push(c, ka, sizeof ka - 1);
+		if (h->tick != NULL) {		/* it publishes: not under mu */
+			pthread_mutex_unlock(&h->mu);
+			h->tick(h->tick_ctx);
+			pthread_mutex_lock(&h->mu);
+		}
+		if (++n % (API__SSE_KEEPALIVE_S / API__SSE_TICK_S) == 0)
+			for (api__sse *c = h->clients; c != NULL; c = c->next)
+				api__sse_push(c, ka, sizeof ka - 1);
 	}
 	pthread_mutex_unlock(&h->mu);
 	return NULL;
 }
 
-int api__events_new(api__events **out)
+int api__events_new(api__events **out, void (*tick)(void *), void *ctx)
 {
 	api__events *h = calloc(1, sizeof *h);
 
@@ -349,6 +377,8 @@ int api__events_new(api__events **out)
 		return ENOMEM;
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_cond_init(&h->cv, NULL);
+	h->tick = tick;
+	h->tick_ctx = ctx;
 	if (pthread_create(&h->ticker, NULL, api__events_ticker, h) != 0) {
 		api__events_free(h);
 		*out = NULL;

@@ -67,6 +67,10 @@ typedef struct api__cameras api__cameras;
 int api__cameras_new(api__cameras **out);
 void api__cameras_free(api__cameras *c);
 void api__cameras_heartbeat(api__cameras *c, const api_heartbeat *hb, int64_t now);
+/* Edges heard from before but not within offline_s: each is reported
+ * once per silence, through cb (called with the registry unlocked). */
+void api__cameras_sweep(api__cameras *c, unsigned offline_s, int64_t now,
+    void (*cb)(void *ctx, const char *edge_id), void *ctx);
 /* An edge was heard from (detection, open, ...). */
 void api__cameras_seen(api__cameras *c, const char *edge_id, int64_t now);
 /* Remember an edge's last detection; a barrier/open of the same plate at
@@ -79,7 +83,9 @@ enum MHD_Result api__h_cameras(api__req *r);
 /* ---- live events (events.c) and the console's files (console.c) ------- */
 
 typedef struct api__events api__events;
-int api__events_new(api__events **out);
+/* tick(ctx) runs every few seconds on the hub's thread (the cameras'
+ * offline sweep); NULL: none. */
+int api__events_new(api__events **out, void (*tick)(void *), void *ctx);
 /* End every stream (at shutdown); publishing then does nothing. */
 void api__events_close(api__events *h);
 void api__events_free(api__events *h);
@@ -90,6 +96,8 @@ void api__events_publish(api_server *srv, const char *name, const char *json,
     size_t len);
 void api__events_detection(api_server *srv, const api_detection *d,
     const cJSON *reply, int64_t now, int tz_min);
+/* A heartbeat (reported: its status) or, with reported NULL, an edge the
+ * sweep found offline. */
 void api__events_camera(api_server *srv, const char *edge_id,
     const char *reported, int64_t now, int tz_min);
 enum MHD_Result api__h_events(api__req *r);

@@ -107,6 +107,22 @@ api__policy *api__policy_get(api_server *srv)
 	return p;
 }
 
+static void api__offline(void *srv, const char *edge_id)
+{
+	api__events_camera(srv, edge_id, NULL, 0, 0);
+}
+
+/* The events hub's tick: edges whose heartbeats stopped go offline on the
+ * console now, not at its next poll. */
+static void api__sweep(void *ctx)
+{
+	api_server *srv = ctx;
+	api__policy *p = api__policy_get(srv);
+
+	api__cameras_sweep(srv->cams, p->camera_offline_s, api__now_ms(), api__offline, srv);
+	api__policy_put(p);
+}
+
 int api_server_gate_auth(api_server *srv, const char *edge_id, const char *token)
 {
 	api__policy *p = api__policy_get(srv);
@@ -381,7 +397,7 @@ int api_server_create(const api_opts *o, api_server **out)
 	srv->started_ms = api__now_ms();
 	if ((srv->pol = api__policy_new(&o->policy)) == NULL ||
 	    (rc = api__cameras_new(&srv->cams)) != 0 ||
-	    (rc = api__events_new(&srv->events)) != 0 ||
+	    (rc = api__events_new(&srv->events, api__sweep, srv)) != 0 ||
 	    (rc = api__idem_open(srv)) != 0)
 		goto err;
 	*out = srv;
@@ -504,8 +520,8 @@ void api_server_free(api_server *srv)
 	api_server_stop(srv, 10000);
 	if (srv->abandoned)
 		return;		/* MHD's thread may still use it */
+	api__events_free(srv->events);	/* its ticker sweeps the cameras */
 	api__cameras_free(srv->cams);
-	api__events_free(srv->events);
 	api__policy_put(srv->pol);
 	pthread_mutex_destroy(&srv->pol_mu);
 	free(srv);

@@ -177,6 +177,8 @@
     return el("article", { class: "card gate " + c.status, "data-edge": id },
       el("header", {}, el("h3", {}, c.camera_name || id),
         el("span", { class: "badge " + c.status }, t(c.status))),
+      c.gate ? el("div", { class: "small link " + (c.gate.connected ? "on" : "off") },
+        t(c.gate.connected ? "gate_link_on" : "gate_link_off")) : null,
       el("div", { class: "muted" }, t("dir_" + (c.direction || "ANY")), " · ", c.camera_type),
       el("div", { class: "det" },
         el("div", { class: "muted small" }, t("last_detection")),
@@ -193,7 +195,9 @@
       res ? el("div", { class: "result " + (res.ok ? "ok" : "bad"), role: "status" }, res.ok
         ? [el("b", {}, res.action), " · ", t("event_id"), " ", el("code", { class: "evid" }, res.event_id || "—"),
           res.fee !== undefined ? [" · ", t("fee"), " ", el("b", {}, vnd(res.fee))] : null,
-          res.confirmed !== undefined ? [" · ", t(res.confirmed ? "confirmed" : "not_confirmed")] : null]
+          res.confirmed !== undefined ? [" · ", t(res.confirmed ? "confirmed" : "not_confirmed")] : null,
+          res.barrier ? [" · ", el("span", { class: "ack " + (res.barrier.ok ? "yes" : "no") },
+            res.barrier.ok ? t("barrier_acked", res.barrier.ms) : t("barrier_not", res.barrier.reason))] : null]
         : [t("error"), ": ", res.error]) : null);
   }
   function renderGates() {
@@ -211,7 +215,8 @@
       const b = r.body;
       S.results[edge] = r.status === 200
         ? { ok: true, action: b.action, event_id: action === "open" && b.action === "EXIT" ? b.exit_event_id : b.event_id,
-          fee: b.action === "EXIT" ? b.fee : undefined, confirmed: action === "close" ? b.confirmed : undefined }
+          fee: b.action === "EXIT" ? b.fee : undefined, confirmed: action === "close" ? b.confirmed : undefined,
+          barrier: b.barrier }
         : { ok: false, error: b.error || r.status };
     } catch (e) {
       S.results[edge] = { ok: false, error: e.message };
@@ -347,7 +352,11 @@
       loadKnown().then(renderGates).catch(() => {});
     } else if (name === "camera") {
       const c = S.cams.find((x) => x.camera_id === m.camera_id);
-      if (c) { c.status = "online"; renderGates(); } else scheduleRefresh(0);
+      if (c) { c.status = m.status || "online"; renderGates(); } else scheduleRefresh(0);
+    } else if (name === "gate") {
+      const c = S.cams.find((x) => x.camera_id === m.camera_id);
+      if (c) { c.gate = Object.assign({}, c.gate, { connected: m.connected }); renderGates(); }
+      else scheduleRefresh(0);
     } else if (name === "log" || name === "resync") {
       scheduleRefresh(name === "log" ? 150 : 0);
     }

@@ -125,6 +125,8 @@ static void gate__status_conn(gate_service *g, const char *edge_id, int connecte
 		st->since_ms = gate__now_ms();
 	}
 	pthread_mutex_unlock(&g->mu);
+	if (g->o.on_change != NULL)
+		g->o.on_change(g->o.change_ctx, edge_id, connected);
 }
 
 static void gate__status_cmd(gate_service *g, const gate__cmd *c, int waiting,

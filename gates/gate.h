@@ -51,6 +51,9 @@ typedef struct gate_opts {
 	unsigned hello_timeout_ms;	/* 0: 5000; no hello by then: closed */
 	gate_auth_fn auth;		/* required */
 	void *auth_ctx;
+	/* A gate connected (1) or went away (0); service thread; optional. */
+	void (*on_change)(void *ctx, const char *edge_id, int connected);
+	void *change_ctx;
 } gate_opts;
 
 /* A gate as the channel knows it (for /api/cameras). */

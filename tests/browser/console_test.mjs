@@ -1,6 +1,7 @@
 // tests/browser/console_test.mjs — the operator console in Debian's
 // Chromium (headless, driven by playwright-core): login, a detection shown
-// live, Open, counters, history, language; screenshots of the main views.
+// live, Open (acknowledged by a gate on the gate channel), counters,
+// history, language; screenshots of the main views.
 // Usage: node console_test.mjs PARKLOGD OUTDIR   (run.sh installs playwright-core)
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -18,7 +19,7 @@ const EDGES = [
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "parklog-browser."));
 const shots = path.join(outDir, "screenshots");
 fs.mkdirSync(shots, { recursive: true });
-let daemon = null, browser = null, gateTimer = null;
+let daemon = null, browser = null, gateTimer = null, fakeGate = null, gatesPort = 0;
 
 function freePort() {
   return new Promise((res) => {
@@ -30,6 +31,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function startDaemon() {
   const port = await freePort(), p2p = await freePort(), gates = await freePort();
+  gatesPort = gates;
   const conf = path.join(tmp, "parklogd.json");
   fs.writeFileSync(conf, JSON.stringify({ id: "central-1", operator_token: OP, edges: EDGES,
     capacity: { car: 50, moto: 200 } }));
@@ -114,9 +116,15 @@ async function main() {
   await waitText(page, '.gate[data-edge="gate-in"] .det', /93%/, "confidence on the card");
   if (!(await page.evaluate(() => window.__noReload))) fail("the page reloaded");
 
-  // 4. Open: the event id and the counters change
+  // 4. the gate's channel comes up (pushed live), Open: the event id, the
+  // gate's acknowledgement and the counters change
+  await waitText(page, '.gate[data-edge="gate-in"] .link', /mất kết nối cổng/, "gate not linked yet");
+  fakeGate = spawn("/usr/bin/python3", [path.join(path.dirname(new URL(import.meta.url).pathname),
+    "fake_gate.py"), String(gatesPort), "gate-in", EDGES[0].token], { stdio: "inherit" });
+  await waitText(page, '.gate[data-edge="gate-in"] .link', /^kết nối cổng$/, "gate linked, live");
   await page.click('.gate[data-edge="gate-in"] button.primary');
   await waitText(page, '.gate[data-edge="gate-in"] .result', /central-1_\d{13}_51F12345/, "event id shown");
+  await waitText(page, '.gate[data-edge="gate-in"] .result', /barie đã xác nhận/, "barrier acknowledged");
   await waitText(page, "#c-entries .c-value", new RegExp("^" + (entries0 + 1) + "$"), "entries today +1");
   await waitText(page, "#c-inside .c-value", /^1$/, "inside now 1");
   await waitText(page, '.gate[data-edge="gate-in"] .known', /Đang trong bãi/, "the central knows it is inside");
@@ -177,6 +185,7 @@ try {
   process.exitCode = 1;
 } finally {
   clearInterval(gateTimer);
+  if (fakeGate) fakeGate.kill("SIGKILL");
   if (browser) await browser.close().catch(() => {});
   if (daemon) daemon.kill("SIGKILL");
   fs.rmSync(tmp, { recursive: true, force: true });

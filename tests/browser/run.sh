@@ -18,5 +18,5 @@ if ! cmp -s "$here/package-lock.json" "$work/package-lock.json" ||
 	(cd "$work" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --ignore-scripts \
 	    --no-audit --no-fund --loglevel=error)
 fi
-cp "$here/console_test.mjs" "$work/"
+cp "$here/console_test.mjs" "$here/fake_gate.py" "$work/"
 exec node "$work/console_test.mjs" "$bin" "$work"

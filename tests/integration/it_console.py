@@ -18,7 +18,8 @@ OP = "op-secret-0123456789"
 TOK = "tok-in-0123456789abcdef"
 CONF = {"id": "central-1", "operator_token": OP,
         "edges": [{"id": "gate-in", "direction": "ENTRY", "vehicle": "car", "token": TOK},
-                  {"id": "gate-out", "direction": "EXIT", "token": "tok-out-0123456789abcdef"}]}
+                  {"id": "gate-out", "direction": "EXIT", "token": "tok-out-0123456789abcdef"}],
+        "limits": {"camera_offline_s": 2}}
 d = Daemon(sys.argv[1], config=CONF)
 d.op_token = OP
 d.start()
@@ -124,6 +125,11 @@ st, b, _ = d.req("POST", "/api/edge/heartbeat", {"camera_id": "gate-in", "status
 m = s.next("camera", 3)
 check(m["camera_id"] == "gate-in" and m["status"] == "online", "camera event %s" % m, d)
 check(time.time() - t0 < 5, "events took %.1f s" % (time.time() - t0), d)
+# no heartbeat for camera_offline_s: pushed offline, no poll needed
+t1 = time.time()
+m = s.next("camera", 12)
+check(m["camera_id"] == "gate-in" and m["status"] == "offline", "offline event %s" % m, d)
+check(time.time() - t1 > 1.5, "offline only after camera_offline_s", d)
 
 # /api/cameras carries the gate's last detection (for the card after a reload)
 st, b, _ = d.req("GET", "/api/cameras", headers=bearer(OP))

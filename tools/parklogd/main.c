@@ -350,11 +350,20 @@ static void gates_status(void *g, const char *edge_id, cJSON *obj)
 		cJSON_AddStringToObject(l, "reason", st.last.reason);
 }
 
+/* The console sees a gate's channel come and go as it happens. */
+static void gates_changed(void *ctx, const char *edge_id, int connected)
+{
+	node *n = ctx;
+
+	api_server_gate_event(n->api, edge_id, connected);
+}
+
 static int gates_create(node *n)
 {
 	const conf *c = n->cf;
 	gate_opts go = { .listen_host = c->gates.host, .listen_port = c->gates.port,
-	    .ack_timeout_ms = c->gate_ack_ms, .auth = gates_auth, .auth_ctx = n };
+	    .ack_timeout_ms = c->gate_ack_ms, .auth = gates_auth, .auth_ctx = n,
+	    .on_change = gates_changed, .change_ctx = n };
 	int rc = gate_service_create(&go, &n->gates);
 
 	if (rc != 0)
