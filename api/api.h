@@ -71,6 +71,7 @@ typedef struct api_policy {
 	const api_capacity *capacity;
 	size_t ncapacity;
 	unsigned idem_window_ms;	/* retried open window; 0: off */
+	unsigned idem_key_ttl_s;	/* Idempotency-Keys remembered; 0: 86400 */
 	unsigned camera_offline_s;	/* no heartbeat for this long: offline */
 } api_policy;
 

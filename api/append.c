@@ -4,7 +4,10 @@
  * Idempotency is decided here, from durable state only, so it survives a
  * crash between commit and answer:
  *   - an Idempotency-Key (or a Phase 1 event_id) maps, in the api's own
- *     table, to the event the first request appended;
+ *     table, to the event the first request appended, for idem_key_ttl_s
+ *     (then the key is new again; old keys are purged in small chunks by
+ *     the writes themselves). The table: key → event id, and
+ *     't' ‖ time (8, BE) ‖ key → event id, the keys in time order;
  *   - without a key, the plate's latest event made at this gate by this
  *     central within idem_window_ms is taken as the first answer.
  */
@@ -81,6 +84,16 @@ static void api__replay(api__write *w, const log_event *ev)
 	}
 }
 
+/* How long an Idempotency-Key is remembered, by the current policy. */
+static int64_t api__ttl_ms(api_server *srv)
+{
+	api__policy *p = api__policy_get(srv);
+	int64_t ms = (int64_t)p->idem_key_ttl_s * 1000;
+
+	api__policy_put(p);
+	return ms;
+}
+
 /* Idempotency-Key: 0 and replayed, LOG_NOTFOUND, or an error. */
 static int api__idem_replay(api_server *srv, log_txn *txn, api__write *w)
 {
@@ -101,6 +114,9 @@ static int api__idem_replay(api_server *srv, log_txn *txn, api__write *w)
 	/* A key whose append failed points nowhere: not a replay. */
 	if ((rc = api__event_get(txn, id, &ev)) != 0)
 		return rc == LOG_NOTFOUND ? LOG_NOTFOUND : rc;
+	/* remembered no longer: the key is new again */
+	if (ev.ts < w->now_ms - (int64_t)api__ttl_ms(srv))
+		return LOG_NOTFOUND;
 	if (strcmp(ev.plate, w->plate) != 0) {
 		w->status = 422;
 		snprintf(w->error, sizeof w->error, "%s: already used for "
@@ -116,10 +132,67 @@ static int api__idem_put(api_server *srv, log_txn *txn, const api__write *w,
     const char *id)
 {
 	MDB_val k = { strlen(w->idem), (void *)w->idem }, d = { strlen(id), (void *)id };
+	unsigned char tk[1 + 8 + API__IDEM_KEY_MAX];
+	MDB_val t = { 1 + 8 + k.mv_size, tk };
+	int rc;
 
 	if (w->idem[0] == '\0')
 		return 0;
-	return mdb_put(log_txn_mdb(txn), srv->idem_dbi, &k, &d, 0);
+	tk[0] = 't';
+	for (int i = 0; i < 8; i++)
+		tk[1 + i] = (unsigned char)((uint64_t)w->now_ms >> (56 - 8 * i));
+	memcpy(tk + 9, w->idem, k.mv_size);
+	if ((rc = mdb_put(log_txn_mdb(txn), srv->idem_dbi, &k, &d, 0)) != 0)
+		return rc;
+	return mdb_put(log_txn_mdb(txn), srv->idem_dbi, &t, &d, 0);
+}
+
+/* Forget up to 256 keys older than the ttl (a key since reused for a newer
+ * event stays). At most once a minute (or a ttl, if shorter), inside a
+ * write's transaction. */
+static int api__idem_purge(api_server *srv, log_txn *txn, int64_t now)
+{
+	int64_t before = now - (int64_t)api__ttl_ms(srv);
+	unsigned char from = 't';
+	MDB_val k = { 1, &from }, d, cur;
+	MDB_cursor *c;
+	int rc, n = 0;
+
+	if (now - srv->idem_purged_ms < (before < now - 60000 ? 60000 : now - before))
+		return 0;
+	if ((rc = mdb_cursor_open(log_txn_mdb(txn), srv->idem_dbi, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE); rc == 0 && n < 256;
+	    rc = mdb_cursor_get(c, &k, &d, MDB_NEXT), n++) {
+		const unsigned char *p = k.mv_data;
+		int64_t ts = 0;
+
+		if (k.mv_size < 10 || p[0] != 't')
+			break;
+		for (int i = 0; i < 8; i++)
+			ts = (int64_t)((uint64_t)ts << 8 | p[1 + i]);
+		if (ts >= before)
+			break;
+		cur = (MDB_val){ k.mv_size - 9, (void *)(p + 9) };
+		{
+			MDB_val now_id;
+
+			if (mdb_get(log_txn_mdb(txn), srv->idem_dbi, &cur, &now_id) == 0 &&
+			    now_id.mv_size == d.mv_size &&
+			    memcmp(now_id.mv_data, d.mv_data, d.mv_size) == 0 &&
+			    (rc = mdb_del(log_txn_mdb(txn), srv->idem_dbi, &cur, NULL)) != 0)
+				break;
+		}
+		if ((rc = mdb_cursor_del(c, 0)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND || rc == 0) {
+		if (n < 256)
+			srv->idem_purged_ms = now;	/* caught up */
+		return 0;
+	}
+	return rc;
 }
 
 /* The plate's last EXIT, if its last event is one: 0, LOG_NOTFOUND. */
@@ -329,8 +402,11 @@ static int api__run_close(api__req *r, log_txn *txn)
 int api__run(log_job *job, log_txn *txn)
 {
 	api__req *r = api__job_req(job);
+	int rc;
 
 	api__result_reset(&r->w);
+	if ((rc = api__idem_purge(r->srv, txn, r->w.now_ms)) != 0)
+		return rc;
 	return r->w.kind == API__W_CLOSE ? api__run_close(r, txn) :
 	    api__run_open(r, txn);
 }

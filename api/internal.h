@@ -23,6 +23,7 @@ typedef struct api__policy {
 	api_capacity *capacity;
 	size_t ncapacity;
 	unsigned idem_window_ms;
+	unsigned idem_key_ttl_s;
 	unsigned camera_offline_s;
 } api__policy;
 
@@ -186,6 +187,7 @@ struct api_server {
 	const char *origin;
 	struct MHD_Daemon *mhd;
 	MDB_dbi idem_dbi;
+	int64_t idem_purged_ms;		/* writer thread: last purge of old keys */
 	pthread_mutex_t pol_mu;
 	api__policy *pol;
 	atomic_int stopping;

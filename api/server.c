@@ -92,6 +92,7 @@ static api__policy *api__policy_new(const api_policy *in)
 	else
 		proj_tariff_default(&p->tariff);
 	p->idem_window_ms = in->idem_window_ms;
+	p->idem_key_ttl_s = in->idem_key_ttl_s ? in->idem_key_ttl_s : 86400;
 	p->camera_offline_s = in->camera_offline_s;
 	return p;
 }

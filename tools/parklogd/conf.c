@@ -52,6 +52,7 @@ void conf_default(conf *c)
 	c->max_conns = 1024;
 	c->conn_timeout_s = 30;
 	c->idem_window_ms = 10000;
+	c->idem_key_ttl_s = 86400;
 	c->camera_offline_s = 60;
 }
 
@@ -579,6 +580,7 @@ static const struct conf__limit {
 	{ "idempotency_window_ms", 0, 3600000 },
 	{ "camera_offline_s", 1, 86400 },
 	{ "gate_ack_ms", 100, 60000 },
+	{ "idempotency_key_ttl_s", 1, 30 * 86400 },
 };
 #define CONF__NLIMITS CONF__NKEYS(conf__limits_tab)
 
@@ -590,7 +592,8 @@ static void conf__limit_set(conf *c, size_t i, long long v)
 	case 2: c->conn_timeout_s = (unsigned)v; break;
 	case 3: c->idem_window_ms = (unsigned)v; break;
 	case 4: c->camera_offline_s = (unsigned)v; break;
-	default: c->gate_ack_ms = (unsigned)v; break;
+	case 5: c->gate_ack_ms = (unsigned)v; break;
+	default: c->idem_key_ttl_s = (unsigned)v; break;
 	}
 }
 

@@ -76,6 +76,7 @@ typedef struct conf {
 	unsigned max_conns;		/* default 1024 */
 	unsigned conn_timeout_s;	/* default 30 */
 	unsigned idem_window_ms;	/* retried barrier/open window, default 10000 */
+	unsigned idem_key_ttl_s;	/* Idempotency-Keys remembered, default 86400 */
 	unsigned camera_offline_s;	/* default 60 (the seed's) */
 } conf;
 

@@ -206,6 +206,7 @@ static int make_policy(const conf *c, api_policy *pol)
 	pol->capacity = cap;
 	pol->ncapacity = c->ncapacity;
 	pol->idem_window_ms = c->idem_window_ms;
+	pol->idem_key_ttl_s = c->idem_key_ttl_s;
 	pol->camera_offline_s = c->camera_offline_s;
 	return 0;
 }
