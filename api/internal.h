@@ -52,14 +52,21 @@ extern const size_t api__nroutes;
 /* ---- metrics ----------------------------------------------------------- */
 
 #define API__NSTATUS 12
+#define API__NLAT 11			/* latency buckets, +Inf included */
 typedef struct api__metrics {
 	/* [route or api__nroutes for unknown][status slot] */
 	atomic_uint_fast64_t req[API__ROUTES_MAX][API__NSTATUS];
+	/* from the request's first byte to its answer being queued */
+	atomic_uint_fast64_t lat[API__ROUTES_MAX][API__NLAT];
+	atomic_uint_fast64_t lat_us[API__ROUTES_MAX];	/* sum, µs */
 	atomic_uint_fast64_t appends[4];	/* by log_ev_type */
 	atomic_uint_fast64_t replays;		/* idempotent answers */
 } api__metrics;
 
+/* One answer: its status, and its latency since t0_us (api__now_us). */
 void api__metrics_count(api_server *srv, int route, unsigned status);
+void api__metrics_time(api_server *srv, int route, int64_t t0_us);
+int64_t api__now_us(void);
 enum MHD_Result api__h_metrics(api__req *r);
 
 /* ---- cameras registry -------------------------------------------------- */
@@ -159,6 +166,7 @@ struct api__req {
 	struct MHD_Connection *conn;
 	const char *url;		/* valid for the request's life (MHD's) */
 	int route;			/* index into api__routes, or nroutes */
+	int64_t t0_us;			/* when it began (api__now_us) */
 	enum api__rstate state;
 	unsigned pre_status;		/* decided before the body was read */
 	const char *pre_error;

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 static const unsigned api__statuses[API__NSTATUS - 1] = {
 	200, 400, 401, 403, 404, 405, 409, 413, 422, 500, 503
@@ -24,6 +25,63 @@ void api__metrics_count(api_server *srv, int route, unsigned status)
 
 	atomic_fetch_add_explicit(&srv->m.req[rt][api__status_slot(status)], 1,
 	    memory_order_relaxed);
+}
+
+/* Upper bounds of the latency buckets, µs (the last is +Inf). */
+static const int64_t api__lat_le[API__NLAT - 1] = {
+	500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000
+};
+
+int64_t api__now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void api__metrics_time(api_server *srv, int route, int64_t t0_us)
+{
+	size_t rt = route >= 0 && (size_t)route < api__nroutes ? (size_t)route :
+	    api__nroutes, b = 0;
+	int64_t us = api__now_us() - t0_us;
+
+	if (t0_us <= 0 || us < 0)
+		return;
+	while (b < API__NLAT - 1 && us > api__lat_le[b])
+		b++;
+	atomic_fetch_add_explicit(&srv->m.lat[rt][b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&srv->m.lat_us[rt], (uint64_t)us, memory_order_relaxed);
+}
+
+/* parklog_http_request_seconds: a histogram per route that answered. */
+static void api__m_latency(FILE *f, api_server *srv)
+{
+	fputs("# HELP parklog_http_request_seconds Time from a request's arrival "
+	    "to its answer (writes: after the commit and the gate's ack), by route.\n"
+	    "# TYPE parklog_http_request_seconds histogram\n", f);
+	for (size_t rt = 0; rt <= api__nroutes; rt++) {
+		const char *name = rt < api__nroutes ? api__routes[rt].path : "other";
+		uint64_t cum = 0, n[API__NLAT];
+
+		for (size_t b = 0; b < API__NLAT; b++)
+			cum += n[b] = atomic_load(&srv->m.lat[rt][b]);
+		if (cum == 0)
+			continue;
+		cum = 0;
+		for (size_t b = 0; b < API__NLAT; b++) {
+			cum += n[b];
+			if (b < API__NLAT - 1)
+				fprintf(f, "parklog_http_request_seconds_bucket{route=\"%s\","
+				    "le=\"%g\"} %" PRIu64 "\n", name, api__lat_le[b] / 1e6, cum);
+			else
+				fprintf(f, "parklog_http_request_seconds_bucket{route=\"%s\","
+				    "le=\"+Inf\"} %" PRIu64 "\n", name, cum);
+		}
+		fprintf(f, "parklog_http_request_seconds_sum{route=\"%s\"} %.6f\n"
+		    "parklog_http_request_seconds_count{route=\"%s\"} %" PRIu64 "\n", name,
+		    (double)atomic_load(&srv->m.lat_us[rt]) / 1e6, name, cum);
+	}
 }
 
 static void api__m_requests(FILE *f, api_server *srv)
@@ -152,6 +210,7 @@ enum MHD_Result api__h_metrics(api__req *r)
 	if (f == NULL)
 		return api__reply(r, 500, NULL);
 	api__m_requests(f, r->srv);
+	api__m_latency(f, r->srv);
 	api__m_appends(f, r->srv);
 	api__m_writer(f, r->srv);
 	rc = api__m_log(f, r->srv);

@@ -37,6 +37,7 @@ enum MHD_Result api__reply_text(api__req *r, unsigned status, char *text,
 	ret = MHD_queue_response(r->conn, status, resp);
 	MHD_destroy_response(resp);
 	api__metrics_count(r->srv, r->route, status);
+	api__metrics_time(r->srv, r->route, r->t0_us);
 	return ret;
 }
 

@@ -228,6 +228,7 @@ static enum MHD_Result api__begin(api_server *srv, struct MHD_Connection *c,
 	if (r == NULL)
 		return MHD_NO;
 	r->srv = srv;
+	r->t0_us = api__now_us();
 	r->conn = c;
 	r->url = url;
 	r->job.run = api__run;

@@ -169,8 +169,18 @@ check(history(**{"from": "2001-01-01", "to": "2001-01-02"})["count"] == 0, "from
 st, text, _ = d.req("GET", "/metrics", raw=True)
 for name in ("parklog_http_requests_total{route=\"/api/edge/barrier/open\",status=\"200\"}",
              "parklog_appends_total{type=\"EXIT\"} 2", "parklog_writer_batch_jobs_bucket",
-             "parklog_writer_commit_seconds_sum", "parklog_log_events 6", "parklog_log_map_used_bytes"):
+             "parklog_writer_commit_seconds_sum", "parklog_log_events 6", "parklog_log_map_used_bytes",
+             "parklog_http_request_seconds_bucket{route=\"/api/edge/barrier/open\",le=\"+Inf\"}",
+             "parklog_http_request_seconds_count{route=\"/api/edge/barrier/open\"}"):
     check(name in text, "metrics lacks %s:\n%s" % (name, text), d)
+# Prometheus text: comments, or `name{labels} value`; histograms cumulative
+import re  # noqa: E402
+line_re = re.compile(r'^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?[0-9.e+]+$')
+for ln in text.splitlines():
+    check(ln.startswith("# ") or line_re.match(ln), "not Prometheus text: %r" % ln, d)
+cum = [int(ln.rsplit(" ", 1)[1]) for ln in text.splitlines()
+       if ln.startswith('parklog_http_request_seconds_bucket{route="/api/edge/barrier/open"')]
+check(len(cum) == 11 and cum == sorted(cum), "latency buckets cumulative: %s" % cum, d)
 
 # ---- bad inputs: {"success":false,"error":...}, the right status, nothing appended
 n = appends()
