@@ -231,6 +231,22 @@ static void peer__report_fork(peer__conn *c, const char *stream, uint64_t seq,
 	p->dirty = 1;
 }
 
+/* Streams found forked with this peer before (this run or, through the
+ * progress record, an earlier one) stay refused on a new connection. */
+static void peer__refuse_forks(peer__conn *c)
+{
+	peer_service *svc = c->svc;
+	char forks[4][LOG_STREAM_MAX + 1];
+	size_t n;
+
+	pthread_mutex_lock(&svc->mu);
+	n = c->peer->st.nforks < 4 ? c->peer->st.nforks : 4;
+	memcpy(forks, c->peer->st.forks, sizeof forks);
+	pthread_mutex_unlock(&svc->mu);
+	for (size_t i = 0; i < n; i++)
+		peer_sync_fork(&c->sync, forks[i], 0);
+}
+
 /* Both directions authenticated: keep one connection per pair (the one
  * dialed by the smaller node id), start replicating. */
 static void peer__conn_up(peer__conn *c)
@@ -256,6 +272,7 @@ static void peer__conn_up(peer__conn *c)
 	lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
 	if (atomic_exchange(&svc->notified, 0))
 		peer__refresh_vector(svc);
+	peer__refuse_forks(c);
 	if (peer_sync_hello(&c->sync, c->their_vector, c->ntheir, svc->mine, svc->nmine) > 0)
 		for (size_t i = 0; i < c->sync.n; i++)
 			if (c->sync.s[i].fork_tell)

@@ -206,7 +206,17 @@ static uint64_t peer__num(const cJSON *o, const char *key)
 static void peer__load_one(peer_status *s, const cJSON *o)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "vector"), *c;
+	const cJSON *forks = cJSON_GetObjectItemCaseSensitive(o, "forks");
 	size_t n = 0;
+
+	/* a fork stays refused across restarts (peer__conn_up reapplies it) */
+	cJSON_ArrayForEach(c, forks)
+		if (cJSON_IsString(c) && strlen(c->valuestring) <= LOG_STREAM_MAX) {
+			if (s->nforks < 4)
+				snprintf(s->forks[s->nforks], sizeof s->forks[0], "%s",
+				    c->valuestring);
+			s->nforks++;
+		}
 
 	s->events_sent = peer__num(o, "events_sent");
 	s->events_received = peer__num(o, "events_received");

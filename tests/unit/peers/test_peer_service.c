@@ -293,6 +293,50 @@ TEST(fork_refused_and_reported)
 	T_EQ_U64(13, tview_events(&b));
 	free(a.st);
 	free(b.st);
+
+	/* Restarted, with each other configured: the fork is still reported
+	 * (from the progress record) and the stream still refused, while new
+	 * events flow. */
+	int port[2] = { N[0].port, N[1].port };
+	const char *id[2] = { "central-1", "central-2" }, *sub[2] = { "a", "b" };
+
+	tnode_close(&N[0]);
+	tnode_close(&N[1]);
+	for (int i = 0; i < 2; i++) {
+		peer_addr other = { "", "127.0.0.1", port[1 - i] };
+		peer_opts po = { .listen_host = "127.0.0.1", .listen_port = port[i],
+		    .secret = N[i].secret, .ping_s = 1, .hangup_s = 3, .peers = &other,
+		    .npeers = 1 };
+
+		snprintf(other.id, sizeof other.id, "%s", id[1 - i]);
+		dir_of(dir, sizeof dir, sub[i]);
+		tnode_open(&N[i], id[i], dir, LOG_DURABLE_NONE);
+		T_EQ_INT(0, peer_service_create(N[i].s, N[i].p, &po, &N[i].svc));
+		N[i].port = port[i];
+	}
+	T_EQ_INT(1, tnode_status(&N[1], "central-1").nforks);
+	T_EQ_STR("central-9:0000000000000009", tnode_status(&N[1], "central-1").forks[0]);
+	for (int i = 0; i < 2; i++)
+		tnode_writer_start(&N[i]);
+	tnode_svc_start(&N[0]);
+	tnode_svc_start(&N[1]);
+	entries(&N[0], "56C", 3);
+	for (int w = 0; w < WAIT_MS; w += 10) {
+		tview bb = tnode_view(&N[1]);
+		uint64_t eb = tview_events(&bb);
+
+		free(bb.st);
+		if (eb == 13 + 3)
+			break;
+		usleep(10000);
+	}
+	b = tnode_view(&N[1]);
+	T_EQ_U64(13 + 3, tview_events(&b));
+	free(b.st);
+	usleep(300 * 1000);
+	T_EQ_U64(pa, ghost_P(&N[0]));
+	T_EQ_U64(pb, ghost_P(&N[1]));
+	T_EQ_INT(1, tnode_status(&N[1], "central-1").nforks);
 	tnode_close(&N[0]);
 	tnode_close(&N[1]);
 }
