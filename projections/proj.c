@@ -758,6 +758,19 @@ static int proj__settle(proj *p, log_txn *t)
 	return rc;
 }
 
+/* What one plate's projections need: pending events of other plates can
+ * wait for the commit (an API write asks about its own plate only, so a
+ * batch of writes is still projected in one pass). */
+static int proj__settle_for(proj *p, log_txn *t, const char *plate)
+{
+	if (atomic_load_explicit(&p->pserial, memory_order_relaxed) != log_txn_serial(t))
+		return 0;
+	for (size_t i = 0; i < p->npend; i++)
+		if (strcmp(p->pend[i].plate, plate) == 0)
+			return proj__settle(p, t);
+	return 0;
+}
+
 /* ev sorted last among its plate's events when appended, or not. */
 static int proj__was_last(log_txn *txn, const log_event *ev, const log_rec *rec, int *last)
 {
@@ -1080,7 +1093,7 @@ int proj_inside_get(proj *p, log_txn *t, const char *plate, proj_session *out)
 
 	if (p->missing)
 		return PROJ_ESTALE;
-	if ((rc = proj__settle(p, t)) != 0)
+	if ((rc = proj__settle_for(p, t, plate)) != 0)
 		return rc;
 	if ((rc = mdb_cursor_open(log_txn_mdb(t), p->plate, &c)) != 0)
 		return rc;
@@ -1252,7 +1265,7 @@ int proj_each_plate(proj *p, log_txn *t, const char *plate, proj_session_cb cb, 
 		free(ev);
 		return p->missing ? PROJ_ESTALE : ENOMEM;
 	}
-	if ((rc = proj__settle(p, t)) != 0) {
+	if ((rc = proj__settle_for(p, t, plate)) != 0) {
 		free(ev);
 		return rc;
 	}
