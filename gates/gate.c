@@ -509,20 +509,13 @@ int gate_command(gate_service *g, const char *edge_id, const char *cmd,
 	    strlen(event_id) == 0 || strlen(event_id) > LOG_ID_MAX ||
 	    strlen(plate) == 0 || strlen(plate) > LOG_PLATE_MAX)
 		return EINVAL;
-	if ((c = calloc(1, sizeof *c)) == NULL)
-		return ENOMEM;
-	snprintf(c->edge_id, sizeof c->edge_id, "%s", edge_id);
-	snprintf(c->cmd, sizeof c->cmd, "%s", cmd);
-	snprintf(c->event_id, sizeof c->event_id, "%s", event_id);
-	snprintf(c->plate, sizeof c->plate, "%s", plate);
-	c->done = done;
-	c->arg = arg;
 	pthread_mutex_lock(&g->mu);
 	if (g->closed) {
 		pthread_mutex_unlock(&g->mu);
-		free(c);
 		return GATE_ESTOPPED;
 	}
+	/* Offline is the common answer where no gate is linked: decided
+	 * under the lock, before anything is allocated. */
 	if ((st = gate__known_get(g, edge_id)) == NULL || !st->connected) {
 		if (st != NULL) {	/* what /api/cameras shows */
 			snprintf(st->last_cmd, sizeof st->last_cmd, "%s", cmd);
@@ -533,9 +526,18 @@ int gate_command(gate_service *g, const char *edge_id, const char *cmd,
 			snprintf(st->last.reason, sizeof st->last.reason, "gate offline");
 		}
 		pthread_mutex_unlock(&g->mu);
-		free(c);
 		return GATE_EOFFLINE;
 	}
+	if ((c = calloc(1, sizeof *c)) == NULL) {
+		pthread_mutex_unlock(&g->mu);
+		return ENOMEM;
+	}
+	snprintf(c->edge_id, sizeof c->edge_id, "%s", edge_id);
+	snprintf(c->cmd, sizeof c->cmd, "%s", cmd);
+	snprintf(c->event_id, sizeof c->event_id, "%s", event_id);
+	snprintf(c->plate, sizeof c->plate, "%s", plate);
+	c->done = done;
+	c->arg = arg;
 	*g->qtail = c;
 	g->qtail = &c->next;
 	pthread_mutex_unlock(&g->mu);

@@ -43,6 +43,7 @@ peer__conn *peer__conn_new(peer_service *svc, int client, peer__peer *p)
 	peer_sync_init(&c->sync);
 	c->next = svc->conns;
 	svc->conns = c;
+	atomic_fetch_add(&svc->nconns, 1);
 	return c;
 }
 
@@ -68,6 +69,7 @@ void peer__conn_free(peer__conn *c)
 	for (peer__conn **pp = &svc->conns; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
+			atomic_fetch_sub(&svc->nconns, 1);
 			break;
 		}
 	if (c->wsi != NULL)

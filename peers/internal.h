@@ -107,6 +107,7 @@ struct peer_service {
 	int started;
 	atomic_int stop;
 	atomic_int notified;
+	atomic_int nconns;		/* length of conns, for other threads */
 
 	pthread_mutex_t mu;
 	peer__peer **peers;		/* [mu] array; elements [svc] as noted */

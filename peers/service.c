@@ -556,9 +556,19 @@ void peer_service_notify(peer_service *svc)
 	pthread_mutex_unlock(&svc->qmu);
 }
 
-void peer_service_on_commit(void *svc, const log_commit_info *ci)
+void peer_service_on_commit(void *arg, const log_commit_info *ci)
 {
+	peer_service *svc = arg;
+
 	(void)ci;
+	/* Without a connection there is nobody to push to: leave the flag
+	 * for the next connection's hello (peer__conn_start refreshes the
+	 * vector then) rather than wake the service thread for every
+	 * commit of a standalone central. */
+	if (atomic_load(&svc->nconns) == 0) {
+		atomic_store(&svc->notified, 1);
+		return;
+	}
 	peer_service_notify(svc);
 }
 

@@ -36,7 +36,8 @@ static void body(log_event *e, const char *plate, enum log_ev_type type, int k)
 {
 	memset(e, 0, sizeof *e);
 	e->type = type;
-	snprintf(e->plate, sizeof e->plate, "%s", plate);
+	/* a test's plate always fits: say so (and keep -Wformat-truncation quiet) */
+	T_ASSERT(snprintf(e->plate, sizeof e->plate, "%s", plate) < (int)sizeof e->plate);
 	snprintf(e->plate_view, sizeof e->plate_view, "%s-v%d", plate, k % 10);
 	snprintf(e->vehicle, sizeof e->vehicle, "car");
 	snprintf(e->edge_id, sizeof e->edge_id, "edge-%d", k % 4 + 1);

@@ -59,7 +59,8 @@ static size_t gen_plate(uint64_t *s, int plate_no, log_event *out, size_t max)
 		memset(e, 0, sizeof *e);
 		ts += (int64_t)(rnd(s) % 4) == 0 ? 0 : (int64_t)(rnd(s) % 7200000);
 		e->ts = ts;
-		snprintf(e->plate, sizeof e->plate, "29A%05d", plate_no);
+		T_ASSERT(snprintf(e->plate, sizeof e->plate, "29A%05d", plate_no) <
+		    (int)sizeof e->plate);
 		snprintf(e->plate_view, sizeof e->plate_view, "29A-%05d", plate_no);
 		snprintf(e->vehicle, sizeof e->vehicle, "%s", plate_no % 3 ? "car" : "moto");
 		snprintf(e->edge_id, sizeof e->edge_id, "edge-%u", (unsigned)(rnd(s) % 4));
