@@ -68,7 +68,7 @@ wrk_run() {
 	$1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) }
 	/Non-2xx/ { err += $NF } /Socket errors/ { err += 1 }
 	END { printf "%.0f %.3f %.3f %d %.1f\n", rps, p50, p99, err,
-	      n > 0 ? ticks * 1e6 / hz / n : 0 }' "$TMP/wrk.out"
+	      (n > 0 ? ticks * 1e6 / hz / n : 0) }' "$TMP/wrk.out"
 }
 median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
@@ -112,7 +112,7 @@ printf "parklogd durable barrier/open: %8s req/s  p50 %s ms  p99 %s ms\n" "$d_rp
 printf "minimal MHD + cJSON handler:   %8s req/s  p50 %s ms  p99 %s ms\n" "$m_rps" "$m_p50" "$m_p99"
 awk -v a="$d_rps" -v b="$m_rps" 'BEGIN { printf "ratio durable/minimal:         %8.2f\n", a / b }'
 printf "machine CPU per request:       %8s µs durable, %s µs minimal (the 2 cores' ceiling at that cost: %s req/s)\n" \
-	"$d_cpu" "$m_cpu" "$(awk -v c="$d_cpu" -v n="$(nproc)" 'BEGIN { printf "%.0f", c > 0 ? n * 1e6 / c : 0 }')"
+	"$d_cpu" "$m_cpu" "$(awk -v c="$d_cpu" -v n="$(nproc)" 'BEGIN { printf "%.0f", (c > 0 ? n * 1e6 / c : 0) }')"
 printf "sequential (1 client):         %8s req/s  p50 %s ms  p99 %s ms\n" "$s_rps" "$s_p50" "$s_p99"
 
 if [ "$EVENTS_RSS" -gt 0 ]; then
