@@ -13,8 +13,8 @@
 
 #include <xxhash.h>
 
-#define PROJ_SCHEMA 4	/* 2: rows carry their hash; 3: p_plate tagged, p_inside by id;
-			   4: compact rows (row.h) */
+#define PROJ_SCHEMA 5	/* 2: rows carry their hash; 3: p_plate tagged, p_inside by id;
+			   4: compact rows (row.h); 5: no p_inside (p_plate's 'i') */
 
 /* p_plate's values: a tag byte ‖ session id (see proj.h). */
 #define PROJ__INSIDE	'i'
@@ -43,7 +43,7 @@ struct proj {
 	log_store *store;
 	proj_tariff tariff;
 	uint64_t tariff_hash;
-	MDB_dbi sessions, plate, time, inside, conflict, day, meta;
+	MDB_dbi sessions, plate, time, conflict, day, meta;
 	/* Scratch for re-folding, reused across calls. Only the thread that
 	 * holds the write transaction (the writer) uses it. */
 	log_event *evs;
@@ -299,7 +299,7 @@ void proj_attach(proj *p)
  * projections/row.h), so removing or replacing it needs no re-serialising. A
  * change touches only the indexes whose entries differ; changes of one plate
  * run in two passes, every removal before any addition, so that one row's
- * new entry in a unique index (p_inside) never meets another's stale one. */
+ * new entry in an index (p_plate's 'i') never meets another's stale one. */
 
 static int proj__is_conflict(const proj_session *s)
 {
@@ -368,8 +368,7 @@ static int proj__unindex(proj *p, MDB_txn *txn, const proj_session *o, const pro
 	    (rc = mdb_del(txn, p->conflict, &id, NULL)) != 0)
 		return rc;
 	if (proj__is_open_primary(o) && !(n && proj__is_open_primary(n)) &&
-	    ((rc = mdb_del(txn, p->inside, &id, NULL)) != 0 ||
-	    (rc = proj__pl(p, txn, o, PROJ__INSIDE, 0)) != 0))
+	    (rc = proj__pl(p, txn, o, PROJ__INSIDE, 0)) != 0)
 		return rc;
 	if (proj__is_open(o) && !(n && proj__is_open(n)))
 		rc = proj__pl(p, txn, o, PROJ__OPEN, 0);
@@ -393,8 +392,7 @@ static int proj__index(proj *p, MDB_txn *txn, const proj_session *o, const proj_
 	    (rc = mdb_put(txn, p->conflict, &id, &empty, 0)) != 0)
 		return rc;
 	if (proj__is_open_primary(n) && !(o && proj__is_open_primary(o)) &&
-	    ((rc = mdb_put(txn, p->inside, &id, &empty, 0)) != 0 ||
-	    (rc = proj__pl(p, txn, n, PROJ__INSIDE, 1)) != 0))
+	    (rc = proj__pl(p, txn, n, PROJ__INSIDE, 1)) != 0)
 		return rc;
 	if (proj__is_open(n) && !(o && proj__is_open(o)))
 		rc = proj__pl(p, txn, n, PROJ__OPEN, 1);
@@ -846,7 +844,6 @@ static int proj__open_dbis(proj *p, log_store *s)
 		{ "p_sessions", 0, offsetof(proj, sessions) },
 		{ "p_plate", MDB_DUPSORT, offsetof(proj, plate) },
 		{ "p_time", 0, offsetof(proj, time) },
-		{ "p_inside", 0, offsetof(proj, inside) },
 		{ "p_conflict", 0, offsetof(proj, conflict) },
 		{ "p_day", 0, offsetof(proj, day) },
 		{ "p_meta", 0, offsetof(proj, meta) },
@@ -1018,22 +1015,31 @@ int proj_set_tariff(proj *p, log_txn *t, const proj_tariff *tariff)
 	return rc;
 }
 
-/* Schema 2 had a table p_open (now p_plate's 'o' entries). */
+/* Tables of older schemas: p_open (2; now p_plate's 'o' entries) and
+ * p_inside (up to 4; now p_plate's 'i' entries). */
 static int proj__drop_old(MDB_txn *txn)
 {
+	static const struct { const char *name; unsigned flags; } old[] = {
+		{ "p_open", MDB_DUPSORT }, { "p_inside", 0 },
+	};
 	MDB_dbi dbi;
-	int rc = mdb_dbi_open(txn, "p_open", MDB_DUPSORT, &dbi);
+	int rc = 0;
 
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	return rc != 0 ? rc : mdb_drop(txn, dbi, 1);
+	for (size_t i = 0; i < sizeof old / sizeof old[0] && rc == 0; i++) {
+		rc = mdb_dbi_open(txn, old[i].name, old[i].flags, &dbi);
+		if (rc == MDB_NOTFOUND)
+			rc = 0;
+		else if (rc == 0)
+			rc = mdb_drop(txn, dbi, 1);
+	}
+	return rc;
 }
 
 int proj_rebuild(proj *p, log_txn *t)
 {
 	MDB_txn *txn = log_txn_mdb(t);
-	MDB_dbi all[] = { p->sessions, p->plate, p->time, p->inside, p->conflict,
-	    p->day, p->meta };
+	MDB_dbi all[] = { p->sessions, p->plate, p->time, p->conflict, p->day,
+	    p->meta };
 	char plate[LOG_PLATE_MAX + 1] = "";
 	int rc = 0;
 
@@ -1223,15 +1229,74 @@ static int proj__walk(proj *p, log_txn *t, MDB_dbi dbi, const char *key,
 	return rc;
 }
 
+/* The ids of every open primary session: p_plate's 'i' entries. */
+static int proj__inside_ids(proj *p, MDB_txn *txn, char ***ids, size_t *n)
+{
+	MDB_val k, v;
+	MDB_cursor *c;
+	size_t cap = 0;
+	char **a = NULL, **b;
+	int rc;
+
+	*n = 0;
+	if ((rc = mdb_cursor_open(txn, p->plate, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (v.mv_size < 2 || *(const char *)v.mv_data != PROJ__INSIDE)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((b = realloc(a, cap * sizeof *a)) == NULL) {
+				rc = ENOMEM;
+				break;
+			}
+			a = b;
+		}
+		if ((a[*n] = strndup((const char *)v.mv_data + 1, v.mv_size - 1)) == NULL) {
+			rc = ENOMEM;
+			break;
+		}
+		(*n)++;
+	}
+	mdb_cursor_close(c);
+	*ids = a;
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int proj__str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* In session id order (as LMDB orders keys), as p_inside listed them: a
+ * listing cut by a limit keeps the same vehicles. */
 int proj_each_inside(proj *p, log_txn *t, proj_session_cb cb, void *ctx)
 {
+	proj_session s;
+	char **ids = NULL;
+	size_t n = 0, i;
+	MDB_val k;
 	int rc;
 
 	if (p->missing)
 		return PROJ_ESTALE;
-	if ((rc = proj__settle(p, t)) != 0)
-		return rc;
-	return proj__walk(p, t, p->inside, NULL, 1, cb, ctx);
+	if ((rc = proj__settle(p, t)) != 0 ||
+	    (rc = proj__inside_ids(p, log_txn_mdb(t), &ids, &n)) != 0)
+		goto out;
+	qsort(ids, n, sizeof *ids, proj__str_cmp);
+	for (i = 0; i < n; i++) {
+		k = (MDB_val){ strlen(ids[i]), ids[i] };
+		if ((rc = proj__row_get(p, log_txn_mdb(t), &k, &s)) != 0 ||
+		    (rc = cb(ctx, &s)) != 0)
+			break;
+	}
+	rc = rc == 1 ? 0 : rc;
+out:
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	return rc;
 }
 
 int proj_each_conflict(proj *p, log_txn *t, proj_session_cb cb, void *ctx)

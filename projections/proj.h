@@ -21,10 +21,11 @@
  *               resumes. Small (as many plates as are inside) and one key
  *               per plate, so an event dirties few, hot pages. All rows of
  *               a plate are found through its events (log_iter_plate): a
- *               row's id is the id of the event that opened it.
+ *               row's id is the id of the event that opened it. The 'i'
+ *               entries are also the listing of who is inside (sorted by
+ *               session id when listed): no table of its own, one tree
+ *               fewer for every commit to write (docs/performance.md).
  *   p_time      sort ts (8, BE) ‖ session id → "" : history, newest last
- *   p_inside    session id → "" : the open primary sessions (the listing of
- *               who is inside; by plate it is p_plate's 'i' entry)
  *   p_conflict  session id → "" : rows with DOUBLE_ENTRY/FEE_DIFF/ORPHAN/DUP
  *   p_day       local day (4, BE) → proj_day (entries, exits, revenue)
  *   p_meta      "digest", "tariff", counters, inside counts per class

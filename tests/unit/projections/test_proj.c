@@ -236,6 +236,7 @@ static void fingerprint(node *n, proj_summary *sum, fp_ctx *rows, proj_day *day0
 	T_EQ_INT(0, log_txn_begin(n->s, 0, &t));
 	T_EQ_INT(0, proj_summary_get(n->p, t, sum));
 	T_EQ_INT(0, proj_each_recent(n->p, t, 0, 0, fp_row, rows));
+	T_EQ_INT(0, proj_each_inside(n->p, t, fp_row, rows));
 	T_EQ_INT(0, proj_day_get(n->p, t, proj_local_day(n->p, 1764547200000LL), day0));
 	if ((rc = proj_check(n->p, t, err, sizeof err)) != 0)
 		T_FAIL("stored projections differ from a replay: %s", err);
@@ -247,7 +248,7 @@ static void fingerprint(node *n, proj_summary *sum, fp_ctx *rows, proj_day *day0
 static uint64_t tables_hash(node *n)
 {
 	static const char *names[] = { "p_sessions", "p_plate", "p_time",
-	    "p_inside", "p_conflict", "p_day", "p_meta" };
+	    "p_conflict", "p_day", "p_meta" };
 	uint64_t h = 0;
 	log_txn *t;
 
@@ -411,6 +412,48 @@ TEST(entry_confirm_exit_updates_occupancy_stats_and_revenue)
 
 /* A commuter's long history: every in-order append reads nothing back from
  * the log (its cost does not grow with the history); a late one re-folds. */
+typedef struct ids_ctx {
+	char id[8][LOG_ID_MAX + 1];
+	size_t n, stop_at;
+} ids_ctx;
+
+static int ids_row(void *ctx, const proj_session *s)
+{
+	ids_ctx *c = ctx;
+
+	T_ASSERT(c->n < 8);
+	T_ASSERT(!(s->flags & PROJ_S_CLOSED));
+	snprintf(c->id[c->n++], LOG_ID_MAX + 1, "%s", s->id);
+	return c->n == c->stop_at;
+}
+
+/* Who is inside: the open primary sessions, in session id order (not by
+ * plate), gone once they exit; a callback's 1 stops the listing. */
+TEST(inside_listing_in_session_order)
+{
+	const int64_t t0 = 1764547200000LL;
+	static const char *plates[] = { "99Z00001", "11A00002", "55K00003", "22B00004" };
+	node n = node_open("c1", "central-1");
+	char id[4][LOG_ID_MAX + 1];
+	ids_ctx c = { .stop_at = 0 };
+	log_txn *t;
+
+	for (int i = 0; i < 4; i++)	/* ids carry the entry time: in this order */
+		gate(&n, LOG_EV_ENTRY_PENDING, plates[i], t0 + i * 1000, NULL, 0, id[i]);
+	gate(&n, LOG_EV_EXIT, plates[1], t0 + 60000, id[1], 0, NULL);
+	T_EQ_INT(0, log_txn_begin(n.s, 0, &t));
+	T_EQ_INT(0, proj_each_inside(n.p, t, ids_row, &c));
+	T_EQ_INT(3, c.n);
+	T_EQ_STR(id[0], c.id[0]);
+	T_EQ_STR(id[2], c.id[1]);
+	T_EQ_STR(id[3], c.id[2]);
+	c = (ids_ctx){ .stop_at = 2 };
+	T_EQ_INT(0, proj_each_inside(n.p, t, ids_row, &c));
+	T_EQ_INT(2, c.n);
+	log_txn_abort(t);
+	node_close(&n);
+}
+
 TEST(long_history_appends_at_flat_cost)
 {
 	const int64_t t0 = 1764547200000LL;
