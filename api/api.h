@@ -113,7 +113,10 @@ typedef struct api_opts {
 	char host[API_HOST_MAX + 1];	/* numeric address or name to bind */
 	int port;
 	size_t max_body;		/* bytes; larger bodies get 413 */
-	size_t max_header;		/* MHD per-connection memory (headers) */
+	/* MHD's memory per connection: the request line and headers must fit
+	 * (larger: 431, closed). 0: 8 KiB. libmicrohttpd zeroes all of it for
+	 * every request, so it is a cost per request, not just a cap. */
+	size_t max_header;
 	unsigned max_conns;
 	unsigned conn_timeout_s;
 	log_store *store;		/* borrowed, writable, with an origin */

@@ -389,7 +389,7 @@ int api_server_create(const api_opts *o, api_server **out)
 	snprintf(srv->host, sizeof srv->host, "%s", o->host);
 	srv->port = o->port;
 	srv->max_body = o->max_body;
-	srv->max_header = o->max_header ? o->max_header : 32 * 1024;
+	srv->max_header = o->max_header ? o->max_header : 8 * 1024;
 	srv->max_conns = o->max_conns ? o->max_conns : 1024;
 	srv->conn_timeout_s = o->conn_timeout_s ? o->conn_timeout_s : 30;
 	srv->store = o->store;

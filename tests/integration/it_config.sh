@@ -28,6 +28,8 @@ cat >seed.json <<'JSON'
 JSON
 printf '{"edges": [{"id": "gate-1", "direction": "SIDEWAYS"}]}' >bad_dir.json
 printf '{"id": "central-1", ' >bad_json.json
+printf '{"limits": {"max_header": 1024}}' >bad_header.json
+printf '{"limits": {"max_header": 16384}}' >good_header.json
 printf '{"edges": [{"id": "g1", "token": "token-g1-0123456789"}], "http": "0.0.0.0:8000", "colour": 1}' >bad_key.json
 printf '{"http": "0.0.0.0:8000"}' >exposed.json
 
@@ -36,6 +38,8 @@ expect 0 'good.json: configuration OK' -- -n -f good.json
 expect 0 'seed.json: configuration OK' -- -n -f seed.json
 expect 1 '^parklogd: bad_dir.json: edges\[0\]\.direction: expected' -- -n -f bad_dir.json
 expect 1 '^parklogd: bad_json.json: ' -- -n -f bad_json.json
+expect 1 '^parklogd: bad_header.json: limits\.max_header: ' -- -n -f bad_header.json
+expect 0 'good_header.json: configuration OK' -- -n -f good_header.json
 expect 1 '^parklogd: bad_key.json: colour: ' -- -n -f bad_key.json
 expect 1 '^parklogd: missing.json: ' -- -n -f missing.json
 expect 1 '^parklogd: --http: ' -- -n --http nonsense

@@ -49,6 +49,7 @@ void conf_default(conf *c)
 	c->verbose = MSG_INFO;
 	proj_tariff_default(&c->tariff);
 	c->max_body = 16384;
+	c->max_header = 8192;
 	c->max_conns = 1024;
 	c->conn_timeout_s = 30;
 	c->idem_window_ms = 10000;
@@ -581,6 +582,7 @@ static const struct conf__limit {
 	{ "camera_offline_s", 1, 86400 },
 	{ "gate_ack_ms", 100, 60000 },
 	{ "idempotency_key_ttl_s", 1, 30 * 86400 },
+	{ "max_header", 4096, 1024 * 1024 },
 };
 #define CONF__NLIMITS CONF__NKEYS(conf__limits_tab)
 
@@ -593,7 +595,8 @@ static void conf__limit_set(conf *c, size_t i, long long v)
 	case 3: c->idem_window_ms = (unsigned)v; break;
 	case 4: c->camera_offline_s = (unsigned)v; break;
 	case 5: c->gate_ack_ms = (unsigned)v; break;
-	default: c->idem_key_ttl_s = (unsigned)v; break;
+	case 6: c->idem_key_ttl_s = (unsigned)v; break;
+	default: c->max_header = (size_t)v; break;
 	}
 }
 

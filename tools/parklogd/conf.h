@@ -73,6 +73,7 @@ typedef struct conf {
 
 	/* limits */
 	size_t max_body;		/* bytes, default 16 KiB */
+	size_t max_header;		/* request line + headers, bytes, default 8 KiB */
 	unsigned max_conns;		/* default 1024 */
 	unsigned conn_timeout_s;	/* default 30 */
 	unsigned idem_window_ms;	/* retried barrier/open window, default 10000 */
