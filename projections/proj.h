@@ -23,7 +23,8 @@
  *               a plate are found through its events (log_iter_plate): a
  *               row's id is the id of the event that opened it. The 'i'
  *               entries are also the listing of who is inside (sorted by
- *               session id when listed): no table of its own, one tree
+ *               session id when listed, so a listing reads every vehicle
+ *               inside whatever its limit): no table of its own, one tree
  *               fewer for every commit to write (docs/performance.md).
  *   p_time      sort ts (8, BE) ‖ session id → "" : history, newest last
  *   p_conflict  session id → "" : rows with DOUBLE_ENTRY/FEE_DIFF/ORPHAN/DUP
