@@ -1284,7 +1284,8 @@ int proj_each_inside(proj *p, log_txn *t, proj_session_cb cb, void *ctx)
 	if ((rc = proj__settle(p, t)) != 0 ||
 	    (rc = proj__inside_ids(p, log_txn_mdb(t), &ids, &n)) != 0)
 		goto out;
-	qsort(ids, n, sizeof *ids, proj__str_cmp);
+	if (n > 1)	/* (ids is NULL when nobody is inside) */
+		qsort(ids, n, sizeof *ids, proj__str_cmp);
 	for (i = 0; i < n; i++) {
 		k = (MDB_val){ strlen(ids[i]), ids[i] };
 		if ((rc = proj__row_get(p, log_txn_mdb(t), &k, &s)) != 0 ||

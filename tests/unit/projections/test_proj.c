@@ -438,6 +438,10 @@ TEST(inside_listing_in_session_order)
 	ids_ctx c = { .stop_at = 0 };
 	log_txn *t;
 
+	T_EQ_INT(0, log_txn_begin(n.s, 0, &t));	/* nobody inside yet */
+	T_EQ_INT(0, proj_each_inside(n.p, t, ids_row, &c));
+	T_EQ_INT(0, c.n);
+	log_txn_abort(t);
 	for (int i = 0; i < 4; i++)	/* ids carry the entry time: in this order */
 		gate(&n, LOG_EV_ENTRY_PENDING, plates[i], t0 + i * 1000, NULL, 0, id[i]);
 	gate(&n, LOG_EV_EXIT, plates[1], t0 + 60000, id[1], 0, NULL);
