@@ -45,6 +45,10 @@ struct log_store {
 	 * read-only (pxsync serialises the catch-ups). */
 	log__plates *px;
 	pthread_mutex_t pxsync;
+	/* The highest ts held (the hybrid clock's floor): found by the write
+	 * open's scan of the log, raised by each commit; writer only. Kept in
+	 * memory, like the plate index, so that no commit writes it. */
+	int64_t max_ts;
 	int has_origin;
 	char origin[LOG_ORIGIN_MAX + 1];
 	char home[LOG_ORIGIN_MAX + 1];	/* origin in meta: marks "own" streams */
@@ -516,6 +520,8 @@ static int log__plates_sync_stream(log_txn *t, struct log__sc *sc)
 			goto err;
 		if (r.stream_no != sc->no || r.seq > sc->head_seq)
 			break;
+		if (r.ts > t->s->max_ts)
+			t->s->max_ts = r.ts;
 		/* A record that fails its hash is still indexed if its plate
 		 * can be found, so that reading it through the index reports
 		 * the corruption (as every read does) instead of hiding it. */
@@ -724,6 +730,20 @@ static int log__own_stream(log_txn *t)
 	    strlen(s->own_stream));
 }
 
+static int log__old_max_ts(log_txn *t)
+{
+	MDB_val k = { 6, "max_ts" }, v;
+	int rc = mdb_get(t->txn, t->s->meta, &k, &v);
+
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (v.mv_size == 8 && (int64_t)log__get64(v.mv_data) > t->s->max_ts)
+		t->s->max_ts = (int64_t)log__get64(v.mv_data);
+	return mdb_del(t->txn, t->s->meta, &k, NULL);
+}
+
 static int log__open_txn(log_store *s)
 {
 	log_txn *t = calloc(1, sizeof *t);
@@ -743,8 +763,10 @@ static int log__open_txn(log_store *s)
 		memcpy(s->home, v.mv_data, v.mv_size);
 	if (s->has_origin && (rc = log__own_stream(t)) != 0)
 		goto err;
-	/* A writer builds the plate index now, before any append. */
-	if (!s->readonly && (rc = log__plates_sync(t)) != 0)
+	/* A writer builds the plate index (and finds max_ts) now, before any
+	 * append; older versions kept max_ts in meta, written by every commit. */
+	if (!s->readonly && ((rc = log__plates_sync(t)) != 0 ||
+	    (rc = log__old_max_ts(t)) != 0))
 		goto err;
 	rc = mdb_txn_commit(t->txn);	/* also keeps the dbi handles */
 	t->txn = NULL;
@@ -1008,21 +1030,6 @@ static int log__txn_mdb_begin(log_txn *t)
 	}
 }
 
-static int log__load_max_ts(log_txn *t)
-{
-	MDB_val v;
-	int rc = log__meta_get(t->txn, t->s, "max_ts", &v);
-
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0)
-		return rc;
-	if (v.mv_size != 8)
-		return LOG_ECORRUPT;
-	t->max_ts = t->max_ts0 = (int64_t)log__get64(v.mv_data);
-	return 0;
-}
-
 int log_txn_begin(log_store *s, int write, log_txn **out)
 {
 	log_txn *t;
@@ -1039,8 +1046,8 @@ int log_txn_begin(log_store *s, int write, log_txn **out)
 	t->serial = atomic_fetch_add(&s->serial, 1) + 1;
 	if ((rc = log__txn_mdb_begin(t)) != 0)
 		goto err;
-	if (write && (rc = log__load_max_ts(t)) != 0)
-		goto err;
+	if (write)
+		t->max_ts = t->max_ts0 = s->max_ts;
 	*out = t;
 	return 0;
 err:
@@ -1085,19 +1092,14 @@ void log_txn_abort(log_txn *t)
 	log__txn_free(t);
 }
 
-/* Write what the txn kept in memory: stream heads, highest ts. */
+/* Write what the txn kept in memory: stream heads. */
 static int log__flush(log_txn *t)
 {
-	uint8_t b[8];
 	int rc;
 
 	for (size_t i = 0; i < t->nsc; i++)
 		if (t->sc[i].dirty && (rc = log__sc_write(t, &t->sc[i])) != 0)
 			return rc;
-	if (t->max_ts != t->max_ts0) {
-		log__put64(b, (uint64_t)t->max_ts);
-		return log__meta_put(t->txn, t->s, "max_ts", b, 8);
-	}
 	return 0;
 }
 
@@ -1120,8 +1122,11 @@ int log_txn_commit(log_txn *t)
 	} else {
 		rc = log__full(t, mdb_txn_commit(t->txn));
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		t->nundo = 0;	/* the index keeps what was committed */
+		if (t->max_ts > t->s->max_ts)
+			t->s->max_ts = t->max_ts;
+	}
 	t->txn = NULL;
 	log__txn_free(t);
 	return rc;

@@ -10,8 +10,10 @@
  *   streams  stream_no(4, BE) → head seq(8) ‖ head P(8) ‖ epoch(8) ‖
  *            flags(4) ‖ name
  *   meta     "magic" ("parklog"), "schema" (u32 BE, 1), "origin",
- *            "own_stream", "max_ts" (highest ts held, i64 BE),
- *            "s/<stream name>" → stream_no
+ *            "own_stream", "s/<stream name>" → stream_no. (The highest ts
+ *            held, the hybrid clock's floor, is found by the write open's
+ *            scan and kept in memory; older versions stored it as "max_ts"
+ *            at every commit, and a write open removes that key.)
  *
  * The per-plate index — each plate's events in fold order (ts, origin,
  * stream epoch, seq), what projections re-fold — is kept in memory, not in

@@ -7,7 +7,8 @@
 # Env: RUNS (3), SECS (10 per run), CONNS (64), THREADS (2), EVENTS_RSS
 # (1000000; 0 skips the RSS run). Prints, as medians over RUNS:
 #   parklogd durable opens/s, p50, p99; the baseline's; their ratio;
-#   a single client's sequential open p50; the machine's busy CPU per
+#   a single client's sequential open p50 and the LMDB pages each of its
+#   commits wrote; the machine's busy CPU per
 #   request for both (wrk and kernel included; the cores' ceiling follows);
 #   parklogd's RSS after EVENTS_RSS events. wrk shares the machine's cores
 #   with the server: compare the ratio, measured in the same run, rather
@@ -100,11 +101,19 @@ m_rps=$(cut -d' ' -f1 "$TMP/min" | median); m_p50=$(cut -d' ' -f2 "$TMP/min" | m
 m_p99=$(cut -d' ' -f3 "$TMP/min" | median)
 d_cpu=$(cut -d' ' -f4 "$TMP/durable" | median); m_cpu=$(cut -d' ' -f4 "$TMP/min" | median)
 
-# a single client, sequential: one request, one commit
+# a single client, sequential: one request, one commit. The bytes the
+# daemon hands to write(2)/pwrite(2) meanwhile are, but for a few eventfd
+# words, LMDB's pages: pages per one-event commit, a figure that the
+# machine's noise does not move (the trees a commit must copy).
+commits() { curl -fsS "http://127.0.0.1:$1/metrics" | awk '$1 == "parklog_writer_commits_total" { print $2 }'; }
+wchar() { awk '$1 == "wchar:" { print $2 }' "/proc/$PID/io"; }
 port=$(free_port)
 start_parklogd "$TMP/seq" "$port"
+c0=$(commits "$port") w0=$(wchar)
 read -r s_rps s_p50 s_p99 _ < <(wrk_run "http://127.0.0.1:$port$URL_PATH" S 1 1 "$SECS")
+c1=$(commits "$port") w1=$(wchar)
 stop_server
+s_pages=$(awk -v w=$((w1 - w0)) -v c=$((c1 - c0)) 'BEGIN { printf "%.1f", (c > 0 ? w / 4096 / c : 0) }')
 
 echo
 echo "== medians of $RUNS runs, $CONNS connections, $SECS s, loopback, $(nproc) cores =="
@@ -114,6 +123,7 @@ awk -v a="$d_rps" -v b="$m_rps" 'BEGIN { printf "ratio durable/minimal:         
 printf "machine CPU per request:       %8s µs durable, %s µs minimal (the 2 cores' ceiling at that cost: %s req/s)\n" \
 	"$d_cpu" "$m_cpu" "$(awk -v c="$d_cpu" -v n="$(nproc)" 'BEGIN { printf "%.0f", (c > 0 ? n * 1e6 / c : 0) }')"
 printf "sequential (1 client):         %8s req/s  p50 %s ms  p99 %s ms\n" "$s_rps" "$s_p50" "$s_p99"
+printf "pages written per commit:      %8s (sequential: one event a commit)\n" "$s_pages"
 
 if [ "$EVENTS_RSS" -gt 0 ]; then
 	port=$(free_port)

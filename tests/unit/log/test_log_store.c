@@ -563,6 +563,46 @@ TEST(hybrid_clock)
 	log_store_close(s);
 }
 
+/* Older versions wrote meta "max_ts" at every commit: a write open takes it
+ * as a floor and removes it; no commit writes it any more. */
+TEST(old_max_ts_key_read_once_then_gone)
+{
+	log_store *s = open_new("central-1");
+	uint8_t b[8];
+	MDB_val k = { 6, "max_ts" }, v = { 8, b };
+	MDB_txn *mt;
+	MDB_dbi meta;
+	log_txn *t;
+	int64_t ts;
+
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)((uint64_t)(T0 + 777) >> (56 - 8 * i));
+	T_EQ_INT(0, mdb_txn_begin(log_store_env(s), NULL, 0, &mt));
+	T_EQ_INT(0, mdb_dbi_open(mt, "meta", 0, &meta));
+	T_EQ_INT(0, mdb_put(mt, meta, &k, &v, 0));
+	T_EQ_INT(0, mdb_txn_commit(mt));
+	log_store_close(s);
+
+	s = open_new("central-1");
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	T_EQ_INT(0, log_txn_next_ts(t, "29A12345", T0, &ts));
+	T_EQ_INT(T0 + 777, ts);
+	own(t, "29A12345", T0, 0, NULL);
+	T_EQ_INT(0, log_txn_commit(t));
+	T_EQ_INT(0, mdb_txn_begin(log_store_env(s), NULL, MDB_RDONLY, &mt));
+	T_EQ_INT(0, mdb_dbi_open(mt, "meta", 0, &meta));
+	T_EQ_INT(MDB_NOTFOUND, mdb_get(mt, meta, &k, &v));
+	mdb_txn_abort(mt);
+	log_store_close(s);
+
+	s = open_new("central-1");	/* the clock is the log's own now */
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	T_EQ_INT(0, log_txn_next_ts(t, "31C55555", T0, &ts));
+	T_EQ_INT(T0 + 777, ts);
+	log_txn_abort(t);
+	log_store_close(s);
+}
+
 TEST(abort_leaves_no_trace)
 {
 	log_store *s = open_new("central-1");
