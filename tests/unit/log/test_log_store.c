@@ -528,6 +528,20 @@ TEST(plate_index_rebuilt_and_caught_up)
 	T_EQ_INT(0, WEXITSTATUS(st));
 }
 
+/* Close *s, open it again, and ask the clock for plate's next ts at T0. */
+static int64_t reopen_next_ts(log_store **s, const char *plate)
+{
+	log_txn *t;
+	int64_t ts;
+
+	log_store_close(*s);
+	*s = open_new("central-1");
+	T_EQ_INT(0, log_txn_begin(*s, 1, &t));
+	T_EQ_INT(0, log_txn_next_ts(t, plate, T0, &ts));
+	log_txn_abort(t);
+	return ts;
+}
+
 TEST(hybrid_clock)
 {
 	log_store *s = open_new("central-1");
@@ -554,12 +568,7 @@ TEST(hybrid_clock)
 	T_EQ_INT(T0 + 5000, ts);
 	T_EQ_INT(0, log_txn_commit(t));
 	/* The highest ts persists across transactions and reopen. */
-	log_store_close(s);
-	s = open_new("central-1");
-	T_EQ_INT(0, log_txn_begin(s, 1, &t));
-	T_EQ_INT(0, log_txn_next_ts(t, "29A12345", T0, &ts));
-	T_EQ_INT(T0 + 1002, ts);
-	log_txn_abort(t);
+	T_EQ_INT(T0 + 1002, reopen_next_ts(&s, "29A12345"));
 	log_store_close(s);
 }
 
@@ -593,13 +602,8 @@ TEST(old_max_ts_key_read_once_then_gone)
 	T_EQ_INT(0, mdb_dbi_open(mt, "meta", 0, &meta));
 	T_EQ_INT(MDB_NOTFOUND, mdb_get(mt, meta, &k, &v));
 	mdb_txn_abort(mt);
-	log_store_close(s);
-
-	s = open_new("central-1");	/* the clock is the log's own now */
-	T_EQ_INT(0, log_txn_begin(s, 1, &t));
-	T_EQ_INT(0, log_txn_next_ts(t, "31C55555", T0, &ts));
-	T_EQ_INT(T0 + 777, ts);
-	log_txn_abort(t);
+	/* the clock is the log's own now */
+	T_EQ_INT(T0 + 777, reopen_next_ts(&s, "31C55555"));
 	log_store_close(s);
 }
 
