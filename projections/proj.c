@@ -13,8 +13,9 @@
 
 #include <xxhash.h>
 
-#define PROJ_SCHEMA 5	/* 2: rows carry their hash; 3: p_plate tagged, p_inside by id;
-			   4: compact rows (row.h); 5: no p_inside (p_plate's 'i') */
+#define PROJ_SCHEMA 6	/* 2: rows carry their hash; 3: p_plate tagged, p_inside by id;
+			   4: compact rows (row.h); 5: no p_inside (p_plate's 'i');
+			   6: days in p_meta ("d:" keys), no p_day */
 
 /* p_plate's values: a tag byte ‖ session id (see proj.h). */
 #define PROJ__INSIDE	'i'
@@ -43,7 +44,7 @@ struct proj {
 	log_store *store;
 	proj_tariff tariff;
 	uint64_t tariff_hash;
-	MDB_dbi sessions, plate, time, conflict, day, meta;
+	MDB_dbi sessions, plate, time, conflict, meta;
 	/* Scratch for re-folding, reused across calls. Only the thread that
 	 * holds the write transaction (the writer) uses it. */
 	log_event *evs;
@@ -197,15 +198,25 @@ int32_t proj_local_day(const proj *p, int64_t ts_ms)
 	return (int32_t)day;
 }
 
+/* A day's key in p_meta: "d:" ‖ local day (4, BE), so that days sort in
+ * order and apart from the counters. */
+#define PROJ__DAYKEY 6
+static void proj__day_key(unsigned char kb[PROJ__DAYKEY], int32_t day)
+{
+	kb[0] = 'd';
+	kb[1] = ':';
+	proj__be32(kb + 2, (uint32_t)day);
+}
+
 static int proj__day_write(proj *p, MDB_txn *txn, const proj__ddelta *dd)
 {
-	unsigned char kb[4];
+	unsigned char kb[PROJ__DAYKEY];
 	MDB_val k = { sizeof kb, kb }, d;
 	proj_day day = { 0, 0, 0 };
 	int rc;
 
-	proj__be32(kb, (uint32_t)dd->day);
-	rc = mdb_get(txn, p->day, &k, &d);
+	proj__day_key(kb, dd->day);
+	rc = mdb_get(txn, p->meta, &k, &d);
 	if (rc == 0 && d.mv_size == sizeof day)
 		memcpy(&day, d.mv_data, sizeof day);
 	else if (rc != 0 && rc != MDB_NOTFOUND)
@@ -214,10 +225,10 @@ static int proj__day_write(proj *p, MDB_txn *txn, const proj__ddelta *dd)
 	day.exits += (uint64_t)dd->exits;
 	day.revenue += dd->revenue;
 	if (day.entries == 0 && day.exits == 0 && day.revenue == 0)
-		return (rc = mdb_del(txn, p->day, &k, NULL)) == MDB_NOTFOUND ? 0 : rc;
+		return (rc = mdb_del(txn, p->meta, &k, NULL)) == MDB_NOTFOUND ? 0 : rc;
 	d.mv_size = sizeof day;
 	d.mv_data = &day;
-	return mdb_put(txn, p->day, &k, &d, 0);
+	return mdb_put(txn, p->meta, &k, &d, 0);
 }
 
 static int proj__day_add(proj *p, MDB_txn *txn, int64_t ts, int sign,
@@ -845,7 +856,6 @@ static int proj__open_dbis(proj *p, log_store *s)
 		{ "p_plate", MDB_DUPSORT, offsetof(proj, plate) },
 		{ "p_time", 0, offsetof(proj, time) },
 		{ "p_conflict", 0, offsetof(proj, conflict) },
-		{ "p_day", 0, offsetof(proj, day) },
 		{ "p_meta", 0, offsetof(proj, meta) },
 	};
 	int rc;
@@ -1015,12 +1025,13 @@ int proj_set_tariff(proj *p, log_txn *t, const proj_tariff *tariff)
 	return rc;
 }
 
-/* Tables of older schemas: p_open (2; now p_plate's 'o' entries) and
- * p_inside (up to 4; now p_plate's 'i' entries). */
+/* Tables of older schemas: p_open (2; now p_plate's 'o' entries),
+ * p_inside (up to 4; now p_plate's 'i' entries), p_day (up to 5; now
+ * p_meta's "d:" keys). */
 static int proj__drop_old(MDB_txn *txn)
 {
 	static const struct { const char *name; unsigned flags; } old[] = {
-		{ "p_open", MDB_DUPSORT }, { "p_inside", 0 },
+		{ "p_open", MDB_DUPSORT }, { "p_inside", 0 }, { "p_day", 0 },
 	};
 	MDB_dbi dbi;
 	int rc = 0;
@@ -1038,8 +1049,7 @@ static int proj__drop_old(MDB_txn *txn)
 int proj_rebuild(proj *p, log_txn *t)
 {
 	MDB_txn *txn = log_txn_mdb(t);
-	MDB_dbi all[] = { p->sessions, p->plate, p->time, p->conflict, p->day,
-	    p->meta };
+	MDB_dbi all[] = { p->sessions, p->plate, p->time, p->conflict, p->meta };
 	char plate[LOG_PLATE_MAX + 1] = "";
 	int rc = 0;
 
@@ -1117,7 +1127,7 @@ int proj_inside_get(proj *p, log_txn *t, const char *plate, proj_session *out)
 
 int proj_day_get(proj *p, log_txn *t, int32_t day, proj_day *out)
 {
-	unsigned char kb[4];
+	unsigned char kb[PROJ__DAYKEY];
 	MDB_val k = { sizeof kb, kb }, d;
 	int rc;
 
@@ -1126,8 +1136,8 @@ int proj_day_get(proj *p, log_txn *t, int32_t day, proj_day *out)
 	memset(out, 0, sizeof *out);
 	if ((rc = proj__own(p, t)) != 0)	/* a writer reading its own changes */
 		return rc;
-	proj__be32(kb, (uint32_t)day);
-	rc = mdb_get(log_txn_mdb(t), p->day, &k, &d);
+	proj__day_key(kb, day);
+	rc = mdb_get(log_txn_mdb(t), p->meta, &k, &d);
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc != 0)

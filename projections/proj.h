@@ -28,8 +28,10 @@
  *               fewer for every commit to write (docs/performance.md).
  *   p_time      sort ts (8, BE) ‖ session id → "" : history, newest last
  *   p_conflict  session id → "" : rows with DOUBLE_ENTRY/FEE_DIFF/ORPHAN/DUP
- *   p_day       local day (4, BE) → proj_day (entries, exits, revenue)
  *   p_meta      "digest", "tariff", counters, inside counts per class
+ *               ("in:<class>"), and per local day "d:" ‖ day (4, BE) →
+ *               proj_day (entries, exits, revenue): one small tree that
+ *               every commit changes, not two.
  *
  * State digest: Σ XXH3_64(proj_session_json(row)) over all rows, mod 2^64 —
  * order-independent, maintained in O(1) per row change, equal on any two

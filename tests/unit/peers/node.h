@@ -63,8 +63,8 @@ static inline void tnode_open(tnode *n, const char *origin, const char *dir,
 	/* log_store_dbi should create when writable (store.h) but does not yet:
 	 * create the projection tables first (harmless once it does). */
 	static const char *const pt[] = { "p_sessions", "p_plate", "p_time",
-	    "p_inside", "p_conflict", "p_day", "p_meta" };
-	for (size_t i = 0; i < 7; i++) {
+	    "p_conflict", "p_meta" };
+	for (size_t i = 0; i < sizeof pt / sizeof pt[0]; i++) {
 		MDB_dbi d;
 
 		log_store_dbi(n->s, pt[i], MDB_CREATE | (i == 1 ? MDB_DUPSORT : 0), &d);

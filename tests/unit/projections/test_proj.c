@@ -248,7 +248,7 @@ static void fingerprint(node *n, proj_summary *sum, fp_ctx *rows, proj_day *day0
 static uint64_t tables_hash(node *n)
 {
 	static const char *names[] = { "p_sessions", "p_plate", "p_time",
-	    "p_conflict", "p_day", "p_meta" };
+	    "p_conflict", "p_meta" };
 	uint64_t h = 0;
 	log_txn *t;
 
