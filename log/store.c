@@ -733,7 +733,7 @@ static int log__own_stream(log_txn *t)
 static int log__old_max_ts(log_txn *t)
 {
 	MDB_val k = { 6, "max_ts" }, v;
-	int rc = mdb_get(t->txn, t->s->meta, &k, &v);
+	int rc = log__meta_get(t->txn, t->s, "max_ts", &v);
 
 	if (rc == MDB_NOTFOUND)
 		return 0;

@@ -1239,13 +1239,13 @@ static int proj__walk(proj *p, log_txn *t, MDB_dbi dbi, const char *key,
 	return rc;
 }
 
-/* The ids of every open primary session: p_plate's 'i' entries. */
-static int proj__inside_ids(proj *p, MDB_txn *txn, char ***ids, size_t *n)
+/* The ids of every open primary session: p_plate's 'i' entries, as LMDB
+ * holds them (valid while txn lasts and nothing writes). */
+static int proj__inside_ids(proj *p, MDB_txn *txn, MDB_val **ids, size_t *n)
 {
-	MDB_val k, v;
+	MDB_val k, v, *a = NULL, *b;
 	MDB_cursor *c;
 	size_t cap = 0;
-	char **a = NULL, **b;
 	int rc;
 
 	*n = 0;
@@ -1263,20 +1263,21 @@ static int proj__inside_ids(proj *p, MDB_txn *txn, char ***ids, size_t *n)
 			}
 			a = b;
 		}
-		if ((a[*n] = strndup((const char *)v.mv_data + 1, v.mv_size - 1)) == NULL) {
-			rc = ENOMEM;
-			break;
-		}
-		(*n)++;
+		a[(*n)++] = (MDB_val){ v.mv_size - 1, (char *)v.mv_data + 1 };
 	}
 	mdb_cursor_close(c);
 	*ids = a;
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-static int proj__str_cmp(const void *a, const void *b)
+/* LMDB's default key order: bytes, then length. */
+static int proj__val_cmp(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const MDB_val *x = a, *y = b;
+	size_t n = x->mv_size < y->mv_size ? x->mv_size : y->mv_size;
+	int c = memcmp(x->mv_data, y->mv_data, n);
+
+	return c != 0 ? c : (x->mv_size > y->mv_size) - (x->mv_size < y->mv_size);
 }
 
 /* In session id order (as LMDB orders keys), as p_inside listed them: a
@@ -1284,9 +1285,8 @@ static int proj__str_cmp(const void *a, const void *b)
 int proj_each_inside(proj *p, log_txn *t, proj_session_cb cb, void *ctx)
 {
 	proj_session s;
-	char **ids = NULL;
-	size_t n = 0, i;
-	MDB_val k;
+	MDB_val *ids = NULL;
+	size_t n = 0;
 	int rc;
 
 	if (p->missing)
@@ -1295,17 +1295,13 @@ int proj_each_inside(proj *p, log_txn *t, proj_session_cb cb, void *ctx)
 	    (rc = proj__inside_ids(p, log_txn_mdb(t), &ids, &n)) != 0)
 		goto out;
 	if (n > 1)	/* (ids is NULL when nobody is inside) */
-		qsort(ids, n, sizeof *ids, proj__str_cmp);
-	for (i = 0; i < n; i++) {
-		k = (MDB_val){ strlen(ids[i]), ids[i] };
-		if ((rc = proj__row_get(p, log_txn_mdb(t), &k, &s)) != 0 ||
+		qsort(ids, n, sizeof *ids, proj__val_cmp);
+	for (size_t i = 0; i < n; i++)
+		if ((rc = proj__row_get(p, log_txn_mdb(t), &ids[i], &s)) != 0 ||
 		    (rc = cb(ctx, &s)) != 0)
 			break;
-	}
 	rc = rc == 1 ? 0 : rc;
 out:
-	for (i = 0; i < n; i++)
-		free(ids[i]);
 	free(ids);
 	return rc;
 }

@@ -410,8 +410,6 @@ TEST(entry_confirm_exit_updates_occupancy_stats_and_revenue)
 	node_close(&n);
 }
 
-/* A commuter's long history: every in-order append reads nothing back from
- * the log (its cost does not grow with the history); a late one re-folds. */
 typedef struct ids_ctx {
 	char id[8][LOG_ID_MAX + 1];
 	size_t n, stop_at;
@@ -458,6 +456,8 @@ TEST(inside_listing_in_session_order)
 	node_close(&n);
 }
 
+/* A commuter's long history: every in-order append reads nothing back from
+ * the log (its cost does not grow with the history); a late one re-folds. */
 TEST(long_history_appends_at_flat_cost)
 {
 	const int64_t t0 = 1764547200000LL;
