@@ -84,3 +84,18 @@ void msg_fatalx(const char *fmt, ...)
 	MSG__BODY("fatal", 0);
 	exit(1);
 }
+
+void msg_assert_fail(const char *file, int line, const char *func, const char *expr)
+{
+	char line_buf[512];
+	int n;
+
+	/* No malloc, no locks: the process may be in any state. */
+	n = snprintf(line_buf, sizeof line_buf, "%s: %s:%d: %s: assertion failed: %s\n",
+	    msg_prog, file, line, func, expr);
+	if (n > 0 && write(STDERR_FILENO, line_buf,
+	    (size_t)n < sizeof line_buf ? (size_t)n : sizeof line_buf - 1) < 0) {
+		/* nowhere left to report it */
+	}
+	abort();
+}

@@ -28,4 +28,15 @@ void msg_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Fatal: print like msg_warnx and exit(1). Only for main() before serving. */
 void msg_fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/*
+ * Always-on invariant check (TigerBeetle/LMDB style): never compiled out, not
+ * even with NDEBUG. On failure prints "file:line: assertion failed: expr" and
+ * aborts (a core dump, not an exit code), because a broken invariant means
+ * the process can no longer promise that what it writes is right.
+ */
+#define msg_assert(expr) ((expr) ? (void)0 : \
+	msg_assert_fail(__FILE__, __LINE__, __func__, #expr))
+void msg_assert_fail(const char *file, int line, const char *func,
+    const char *expr) __attribute__((noreturn, cold));
+
 #endif

@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void capture(char *buf, size_t cap, void (*fn)(void))
@@ -61,6 +63,31 @@ TEST(long_message_is_cut_to_one_line)
 
 	capture(out, sizeof out, emit_long);
 	T_ASSERT(strchr(out, '\n') == out + strlen(out) - 1);
+}
+
+static void emit_assert_fail(void)
+{
+	pid_t pid = fork();
+	int st = 0;
+
+	if (pid == 0) {
+		msg_init("tmsg", MSG_INFO);
+		msg_assert(1 + 1 == 2);
+		msg_assert(2 + 2 == 5);
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	T_ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+}
+
+TEST(assert_aborts_with_file_and_line)
+{
+	char out[4096];
+
+	capture(out, sizeof out, emit_assert_fail);
+	T_ASSERT(strstr(out, "tmsg: ") != NULL);
+	T_ASSERT(strstr(out, "test_msg.c:") != NULL);
+	T_ASSERT(strstr(out, "assertion failed: 2 + 2 == 5") != NULL);
 }
 
 T_MAIN()
