@@ -8,7 +8,7 @@ set -eu
 export DEBIAN_FRONTEND=noninteractive
 
 build="build-essential cmake pkg-config liblmdb-dev libmicrohttpd-dev
-  libwebsockets-dev libcjson-dev libgpiod-dev libxxhash-dev"
+  libwebsockets-dev libcjson-dev libgpiod-dev libxxhash-dev libsystemd-dev"
 tests="lmdb-utils curl python3 python3-websockets iproute2 procps chromium"
 extra="wrk hyperfine clang libclang-rt-14-dev linux-perf"
 

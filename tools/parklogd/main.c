@@ -24,6 +24,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <pthread.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "api/api.h"
 #include "gates/gate.h"
@@ -584,22 +587,53 @@ out:
 	free(nc);
 }
 
-/* Wait for signals; returns when asked to stop. */
+/*
+ * The systemd watchdog's kick interval: half of WATCHDOG_USEC, or 0 when no
+ * watchdog is asked for (or when not run by systemd at all).
+ */
+static struct timespec watchdog_interval(void)
+{
+	struct timespec ts = { 0, 0 };
+	uint64_t usec = 0;
+
+	if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
+		usec /= 2;
+		ts.tv_sec = (time_t)(usec / 1000000);
+		ts.tv_nsec = (long)(usec % 1000000) * 1000;
+	}
+	return ts;
+}
+
+/*
+ * Wait for signals; returns when asked to stop. Under systemd it tells the
+ * manager about reloads and stops, and kicks the watchdog from this loop:
+ * a main thread stuck anywhere stops the kicks and systemd restarts it.
+ */
 static void serve(node *n, const flags *fl, const sigset_t *set)
 {
+	struct timespec wd = watchdog_interval();
 	int sig;
 
 	for (;;) {
-		if (sigwait(set, &sig) != 0)
+		if (wd.tv_sec != 0 || wd.tv_nsec != 0)
+			sig = sigtimedwait(set, NULL, &wd);
+		else if (sigwait(set, &sig) != 0)
+			sig = -1;
+		if (sig < 0) {
+			sd_notify(0, "WATCHDOG=1");
 			continue;
+		}
 		if (sig == SIGHUP) {
+			sd_notify(0, "RELOADING=1");
 			if (fl->file == NULL)
 				msg_info("reload: no configuration file (embedded "
 				    "default); nothing to reload");
 			else
 				reload(n, fl);
+			sd_notify(0, "READY=1");
 			continue;
 		}
+		sd_notify(0, "STOPPING=1");
 		msg_info("%s: stopping: answering requests in flight, draining "
 		    "the log writer", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		return;
@@ -644,6 +678,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	announce(&n, &fl);
+	/* Every listener is up and the log is open: the service is ready. */
+	sd_notifyf(0, "READY=1\nSTATUS=%s: HTTP on %s:%d\nMAINPID=%lu", n.cf->id,
+	    n.cf->http.host, n.cf->http.port, (unsigned long)getpid());
 	serve(&n, &fl, &set);
 	node_stop(&n);
 	msg_info("stopped");
