@@ -22,10 +22,14 @@
 
 int proj_fold_cmp(const log_event *a, const log_event *b)
 {
+	int64_t ta = log_event_at(a), tb = log_event_at(b);
 	int c;
 
-	if (a->ts != b->ts)
-		return a->ts < b->ts ? -1 : 1;
+	/* Action time first: an EXIT whose gate queued it (delivered after an
+	 * ENTRY recorded later but done earlier) still folds after that ENTRY,
+	 * on every central. */
+	if (ta != tb)
+		return ta < tb ? -1 : 1;
 	if ((c = strcmp(a->origin, b->origin)) != 0)
 		return c < 0 ? -1 : 1;
 	if (a->epoch != b->epoch)

@@ -1,7 +1,9 @@
 /* projections/fold.h — the pure per-plate fold: events → sessions.
  *
  * A plate's sessions are a function of the SET of its events: the events are
- * sorted in fold order (ts, origin, epoch, seq) and folded by these rules:
+ * sorted in fold order (action time, origin, epoch, seq) — action time =
+ * log_event_at: the gate's edge_ts when the event has one earlier than its
+ * ts, else ts (docs/time.md) — and folded by these rules:
  *
  *  ENTRY_PENDING   opens a session (id = the event's id). If the plate already
  *                  has an open primary session, the new one is a DOUBLE_ENTRY
@@ -29,8 +31,8 @@
  *    too and flags the primary LINKED_EXIT; an EXIT naming a conflict is
  *    not LINKED_EXIT.
  *  - The primary carries the fee: fee_charged = the EXIT's fee, fee_tariff =
- *    proj_tariff_fee(t, primary's vehicle, primary's entry_ts, EXIT's ts), -1
- *    if t is NULL or the tariff gives an error. FEE_DIFF iff both are >= 0
+ *    proj_tariff_fee(t, primary's vehicle, primary's entry_ts, EXIT's
+ *    action time), -1 if t is NULL or the tariff gives an error. FEE_DIFF iff both are >= 0
  *    and differ. Conflicts closed with it get the exit fields (exit_ts,
  *    exit_id, exit_edge, exit_origin) and CLOSED, but fee_charged =
  *    fee_tariff = -1, so revenue and differences count once.
@@ -45,7 +47,7 @@
  *  - Rows come out in the fold order of the event that created them.
  *
  * Ties never depend on which central folds: fold order is total over
- * (ts, origin, epoch, seq), and the rules use nothing else.
+ * (action time, origin, epoch, seq), and the rules use nothing else.
  */
 #ifndef PARKLOG_PROJ_FOLD_H
 #define PARKLOG_PROJ_FOLD_H
@@ -86,8 +88,8 @@ typedef struct proj_session {
 	unsigned flags;			/* enum proj_session_flag */
 } proj_session;
 
-/* Total fold order of two events: <0, 0 (same position), >0. Order by ts,
- * origin (strcmp), epoch, seq; two events at the same (stream, seq) — a
+/* Total fold order of two events: <0, 0 (same position), >0. Order by
+ * action time (log_event_at), origin (strcmp), epoch, seq; two events at the same (stream, seq) — a
  * fork the log refuses — are further ordered by id, then type, so even such
  * a set sorts alike everywhere. */
 int proj_fold_cmp(const log_event *a, const log_event *b);

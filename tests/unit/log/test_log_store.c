@@ -553,10 +553,10 @@ TEST(hybrid_clock)
 	T_EQ_INT(0, log_txn_next_ts(t, "29A12345", T0, &ts));
 	T_EQ_INT(T0, ts);
 	T_EQ_INT(0, append_peer(t, "central-2", 1, 1, T0 + 1000, "31C55555", 0));
-	/* Highest ts seen wins over a slow wall clock... */
+	/* Another plate's later ts is no floor (no global clock)... */
 	T_EQ_INT(0, log_txn_next_ts(t, "29A12345", T0, &ts));
-	T_EQ_INT(T0 + 1000, ts);
-	/* ... the plate's last ts + 1 over both ... */
+	T_EQ_INT(T0, ts);
+	/* ... the plate's last ts + 1 wins over a slow wall clock ... */
 	T_EQ_INT(0, log_txn_next_ts(t, "31C55555", T0, &ts));
 	T_EQ_INT(T0 + 1001, ts);
 	own(t, "31C55555", T0, 0, &e);
@@ -567,13 +567,61 @@ TEST(hybrid_clock)
 	T_EQ_INT(0, log_txn_next_ts(t, "31C55555", T0 + 5000, &ts));
 	T_EQ_INT(T0 + 5000, ts);
 	T_EQ_INT(0, log_txn_commit(t));
-	/* The highest ts persists across transactions and reopen. */
-	T_EQ_INT(T0 + 1002, reopen_next_ts(&s, "29A12345"));
+	/* The plate's highest ts persists across transactions and reopen;
+	 * another plate's does not reach it. */
+	T_EQ_INT(T0 + 1003, reopen_next_ts(&s, "31C55555"));
+	T_EQ_INT(T0, reopen_next_ts(&s, "29A12345"));
 	log_store_close(s);
 }
 
-/* Older versions wrote meta "max_ts" at every commit: a write open takes it
- * as a floor and removes it; no commit writes it any more. */
+#define YEAR_MS (366LL * 86400000)
+
+/* Issue 12 item 3: one event dated far ahead — our own clock a year ahead
+ * for one open (then corrected), or a peer's event 10 years ahead — moves
+ * its own plate's later events and nobody else's, also after a restart;
+ * ids stay unique. */
+TEST(far_future_event_moves_only_its_plate)
+{
+	log_store *s = open_new("central-1");
+	log_event a, b;
+	log_txn *t;
+	log_rec r;
+
+	/* The clock a year ahead for one open: one own event, then closed. */
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	own(t, "29A12345", T0 + YEAR_MS, 0, &a);
+	T_EQ_INT(T0 + YEAR_MS, a.ts);
+	T_EQ_INT(0, append_peer(t, "central-2", 1, 1, T0 + 10 * YEAR_MS, "31C55555", 0));
+	T_EQ_INT(0, log_txn_commit(t));
+	/* The clock corrected, after a restart: other plates get their own
+	 * time, the far plates theirs + 1 (and distinct ids). */
+	for (int round = 0; round < 2; round++) {
+		log_store_close(s);
+		s = open_new("central-1");
+		T_EQ_INT(0, log_txn_begin(s, 1, &t));
+		own(t, "51F99999", T0 + round, round, &b);
+		T_EQ_INT(T0 + round, b.ts);
+		own(t, "29A12345", T0, 1, &b);
+		T_EQ_INT(T0 + YEAR_MS + 1 + round, b.ts);
+		T_ASSERT(strcmp(a.id, b.id) != 0);
+		own(t, "31C55555", T0, 2, &b);
+		T_EQ_INT(T0 + 10 * YEAR_MS + 1 + round, b.ts);
+		T_EQ_INT(0, log_txn_get_id(t, b.id, &r));
+		T_EQ_U64(b.seq, r.seq);
+		T_EQ_INT(0, log_txn_commit(t));
+	}
+	/* Same plate, same wall ms, one transaction: still distinct ids. */
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	own(t, "62H55555", T0, 0, &a);
+	own(t, "62H55555", T0, 1, &b);
+	T_EQ_INT(a.ts + 1, b.ts);
+	T_ASSERT(strcmp(a.id, b.id) != 0);
+	T_EQ_INT(0, log_txn_commit(t));
+	log_store_close(s);
+}
+
+/* Older versions wrote meta "max_ts" (a global floor) at every commit: a
+ * write open removes it and ignores its value; no commit writes it. */
 TEST(old_max_ts_key_read_once_then_gone)
 {
 	log_store *s = open_new("central-1");
@@ -595,15 +643,16 @@ TEST(old_max_ts_key_read_once_then_gone)
 	s = open_new("central-1");
 	T_EQ_INT(0, log_txn_begin(s, 1, &t));
 	T_EQ_INT(0, log_txn_next_ts(t, "29A12345", T0, &ts));
-	T_EQ_INT(T0 + 777, ts);
+	T_EQ_INT(T0, ts);
 	own(t, "29A12345", T0, 0, NULL);
 	T_EQ_INT(0, log_txn_commit(t));
 	T_EQ_INT(0, mdb_txn_begin(log_store_env(s), NULL, MDB_RDONLY, &mt));
 	T_EQ_INT(0, mdb_dbi_open(mt, "meta", 0, &meta));
 	T_EQ_INT(MDB_NOTFOUND, mdb_get(mt, meta, &k, &v));
 	mdb_txn_abort(mt);
-	/* the clock is the log's own now */
-	T_EQ_INT(T0 + 777, reopen_next_ts(&s, "31C55555"));
+	/* the clock is each plate's own */
+	T_EQ_INT(T0, reopen_next_ts(&s, "31C55555"));
+	T_EQ_INT(T0 + 1, reopen_next_ts(&s, "29A12345"));
 	log_store_close(s);
 }
 
@@ -647,7 +696,7 @@ TEST(abort_leaves_no_trace)
 	T_EQ_INT(0, log_txn_appended(t, &r, &nr));
 	T_EQ_U64(0, nr);
 	T_EQ_INT(0, log_txn_next_ts(t, "77X12345", T0, &ts));
-	T_EQ_INT(T0 + 9, ts);	/* the clock did not keep the aborted ts */
+	T_EQ_INT(T0, ts);	/* the clock did not keep the aborted ts */
 	own(t, "77X12345", T0, 3, &e);
 	T_EQ_U64(11, e.seq);
 	T_EQ_INT(0, log_txn_appended(t, &r, &nr));
