@@ -46,6 +46,8 @@ struct log_store {
 	 * read-only (pxsync serialises the catch-ups). */
 	log__plates *px;
 	pthread_mutex_t pxsync;
+	int64_t peer_skew_ms;		/* a peer event dated beyond: flagged */
+	atomic_uint_fast64_t peer_ahead;	/* ... how many (committed) */
 	int has_origin;
 	char origin[LOG_ORIGIN_MAX + 1];
 	char home[LOG_ORIGIN_MAX + 1];	/* origin in meta: marks "own" streams */
@@ -95,6 +97,9 @@ struct log_txn {
 	size_t nsc, capsc;
 	log_range *rg;
 	size_t nrg, caprg;
+	uint64_t nahead;		/* peer events dated ahead (flagged) */
+	int64_t ahead_ms;		/* the farthest of them, ms ahead */
+	char ahead_id[LOG_ID_MAX + 1];	/* ... its id */
 	struct log__pundo *undo;
 	size_t nundo, capundo;
 	int have_last;
@@ -818,6 +823,7 @@ int log_store_open(const char *dir, const log_store_opts *opts, log_store **out)
 	s->readonly = o->readonly;
 	s->apply = o->apply;
 	s->apply_ctx = o->apply_ctx;
+	s->peer_skew_ms = o->peer_skew_ms;
 	if (o->origin != NULL && !o->readonly) {
 		if (!log__valid_origin(o->origin)) {
 			free(s);
@@ -1099,6 +1105,34 @@ static int log__flush(log_txn *t)
 	return 0;
 }
 
+/* Peer events dated ahead, once committed: counted and said. They move
+ * only their own plate's later events (the clock is per plate). */
+static void log__ahead_told(log_txn *t)
+{
+	if (t->nahead == 0)
+		return;
+	atomic_fetch_add(&t->s->peer_ahead, t->nahead);
+	msg_warnx("log: %" PRIu64 " peer event(s) dated ahead of our clock, the "
+	    "farthest %s by %" PRId64 " ms: stored, flagged; they move only "
+	    "their own plate", t->nahead, t->ahead_id, t->ahead_ms);
+}
+
+/* Note a peer event dated beyond the skew ahead of our wall clock. */
+static void log__ahead_note(log_txn *t, const log_event *ev)
+{
+	struct timespec now;
+	int64_t ms, skew = t->s->peer_skew_ms > 0 ? t->s->peer_skew_ms : 2000;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	ms = ev->ts - ((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+	if (ms <= skew)
+		return;
+	if (t->nahead++ == 0 || ms > t->ahead_ms) {
+		t->ahead_ms = ms;
+		memcpy(t->ahead_id, ev->id, sizeof t->ahead_id);
+	}
+}
+
 int log_txn_commit(log_txn *t)
 {
 	int rc;
@@ -1120,6 +1154,7 @@ int log_txn_commit(log_txn *t)
 	}
 	if (rc == 0) {
 		t->nundo = 0;	/* the index keeps what was committed */
+		log__ahead_told(t);
 	}
 	t->txn = NULL;
 	log__txn_free(t);
@@ -1382,6 +1417,8 @@ int log_txn_append_peer(log_txn *t, const char *bytes, size_t len,
 	rc = log__write(t, sc, &ev, len);
 	if (rc == LOG_EFORK)
 		log__err(err, errlen, "fork: id %s held at another position", ev.id);
+	if (rc == 0)
+		log__ahead_note(t, &ev);
 	return rc;
 }
 
@@ -1449,6 +1486,7 @@ int log_txn_stat(log_txn *t, log_store_stat *out)
 	out->plates = log__plates_count(t->s->px);
 	out->map_used = log__map_used(t->s, &size);
 	out->map_size = size;
+	out->peer_ahead = atomic_load(&t->s->peer_ahead);
 	return 0;
 }
 

@@ -95,6 +95,10 @@ typedef struct log_store_opts {
 	unsigned int extra_dbs;		/* named databases others will open */
 	log_apply_fn apply;		/* may be NULL */
 	void *apply_ctx;
+	/* A peer's event dated more than this ahead of our clock (ms) is
+	 * stored as it is (the log is the log) but flagged: counted
+	 * (log_store_stat.peer_ahead) and a message. 0: 2000. */
+	int64_t peer_skew_ms;
 } log_store_opts;
 
 /* Open (creating if needed and writable) the log in directory `dir`.
@@ -255,6 +259,8 @@ typedef struct log_store_stat {
 	uint64_t plates;
 	uint64_t map_used;	/* bytes of the map in use */
 	uint64_t map_size;
+	uint64_t peer_ahead;	/* peer events committed since this open that
+				   were dated beyond the skew ahead of our clock */
 } log_store_stat;
 int log_txn_stat(log_txn *t, log_store_stat *out);
 
