@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <lmdb.h>
@@ -528,8 +529,8 @@ TEST(plate_index_rebuilt_and_caught_up)
 	T_EQ_INT(0, WEXITSTATUS(st));
 }
 
-/* Close *s, open it again, and ask the clock for plate's next ts at T0. */
-static int64_t reopen_next_ts(log_store **s, const char *plate)
+/* Close *s, open it again, and ask the clock for plate's next ts at wall. */
+static int64_t reopen_next_ts_at(log_store **s, const char *plate, int64_t wall)
 {
 	log_txn *t;
 	int64_t ts;
@@ -537,9 +538,14 @@ static int64_t reopen_next_ts(log_store **s, const char *plate)
 	log_store_close(*s);
 	*s = open_new("central-1");
 	T_EQ_INT(0, log_txn_begin(*s, 1, &t));
-	T_EQ_INT(0, log_txn_next_ts(t, plate, T0, &ts));
+	T_EQ_INT(0, log_txn_next_ts(t, plate, wall, &ts));
 	log_txn_abort(t);
 	return ts;
+}
+
+static int64_t reopen_next_ts(log_store **s, const char *plate)
+{
+	return reopen_next_ts_at(s, plate, T0);
 }
 
 TEST(hybrid_clock)
@@ -617,6 +623,43 @@ TEST(far_future_event_moves_only_its_plate)
 	T_EQ_INT(a.ts + 1, b.ts);
 	T_ASSERT(strcmp(a.id, b.id) != 0);
 	T_EQ_INT(0, log_txn_commit(t));
+	log_store_close(s);
+}
+
+/* Issue 12 item 3/4: a peer's event dated beyond the skew ahead of our
+ * clock is stored (the log is the log) but flagged: counted once its
+ * transaction commits (not if it aborts); events dated now are not. */
+TEST(peer_event_dated_ahead_is_stored_and_flagged)
+{
+	log_store_opts o = { .origin = "central-1", .durability = LOG_DURABLE_NONE,
+	    .peer_skew_ms = 5000 };
+	int64_t now = (int64_t)time(NULL) * 1000;
+	log_store_stat st;
+	log_store *s = NULL;
+	log_txn *t;
+	log_rec r;
+	char id[LOG_ID_MAX + 1];
+
+	T_EQ_INT(0, log_store_open(t_tmpdir, &o, &s));
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	T_EQ_INT(0, append_peer(t, "central-2", 1, 1, now + 10 * YEAR_MS, "31C55555", 0));
+	log_txn_abort(t);
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	T_EQ_INT(0, log_txn_stat(t, &st));
+	T_EQ_U64(0, st.peer_ahead);
+	T_EQ_INT(0, append_peer(t, "central-2", 1, 1, now + 10 * YEAR_MS, "31C55555", 0));
+	T_EQ_INT(0, append_peer(t, "central-2", 1, 2, now, "29A12345", 1));
+	T_EQ_INT(0, append_peer(t, "central-2", 1, 3, now + 1000, "29A12346", 2));
+	T_EQ_INT(0, log_txn_commit(t));
+	T_EQ_INT(0, log_txn_begin(s, 0, &t));
+	T_EQ_INT(0, log_txn_stat(t, &st));
+	T_EQ_U64(1, st.peer_ahead);
+	log_event_id(id, "central-2", now + 10 * YEAR_MS, "31C55555");
+	T_EQ_INT(0, log_txn_get_id(t, id, &r));	/* stored */
+	log_txn_abort(t);
+	/* it moves its own plate only */
+	T_EQ_INT(now + 10 * YEAR_MS + 1, reopen_next_ts_at(&s, "31C55555", now));
+	T_EQ_INT(now, reopen_next_ts_at(&s, "51F99999", now));
 	log_store_close(s);
 }
 
