@@ -138,6 +138,11 @@ typedef struct proj_fold {
 	size_t open;			/* index of the open primary in rows */
 	size_t anomalies;
 	char plate[LOG_PLATE_MAX + 1];	/* "" until the first row or event */
+	/* the last event stepped, in fold order (asserted non-decreasing) */
+	int stepped;
+	int64_t last_at;
+	uint64_t last_epoch, last_seq;
+	char last_origin[LOG_ORIGIN_MAX + 1];
 } proj_fold;
 
 /* Resume from the plate's open rows open_rows[0..n) (order free; they must
@@ -149,8 +154,9 @@ typedef struct proj_fold {
 int proj_fold_begin(proj_fold *f, const proj_tariff *t, const proj_session *open_rows,
     size_t n, proj_fold_known_fn known, void *ctx);
 
-/* Fold the next event (it must sort after every event folded so far). 0,
- * EINVAL (another plate's event), ENOMEM, or an error of known(). */
+/* Fold the next event (it must sort after every event folded so far:
+ * asserted, by action time, origin, epoch, seq). 0, EINVAL (another
+ * plate's event), ENOMEM, or an error of known(). */
 int proj_fold_step(proj_fold *f, const log_event *ev);
 
 /* The rows the steps created or changed: resumed rows first (the primary,
