@@ -369,7 +369,56 @@ TEST(digests_of_random_ranges)
 	log_store_close(s);
 }
 
-/* Fold order (ts, origin, epoch, seq), whatever the arrival order. */
+static int64_t reopen_next_ts(log_store **s, const char *plate);
+
+/* Fold order is by action time (edge_ts when earlier than ts), also in the
+ * index a reopen rebuilds; the clock's floor stays the plate's highest ts
+ * (not the last event's in fold order). */
+TEST(plate_index_orders_by_action_time)
+{
+	log_store *s = open_new("central-1");
+	char buf[LOG_EVENT_MAX], err[160];
+	uint32_t no;
+	uint64_t seq;
+	log_event e;
+	log_iter *it;
+	log_txn *t;
+	log_rec r;
+	int n;
+
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	T_EQ_INT(0, append_peer(t, "central-2", 1, 1, T0 + 100, "29A12345", 0));
+	/* recorded later (ts T0 + 500), done earlier (edge_ts T0 + 50) */
+	body(&e, "29A12345", LOG_EV_ENTRY_PENDING, 1);
+	snprintf(e.origin, sizeof e.origin, "central-3");
+	e.epoch = 1;
+	e.seq = 1;
+	e.ts = T0 + 500;
+	e.edge_ts = T0 + 50;
+	log_event_id(e.id, e.origin, e.ts, e.plate);
+	memcpy(e.session, e.id, sizeof e.session);
+	n = log_event_encode(&e, buf, sizeof buf);
+	T_ASSERT(n > 0);
+	T_EQ_INT(0, log_txn_append_peer(t, buf, (size_t)n, err, sizeof err));
+	T_EQ_INT(0, log_txn_commit(t));
+	for (int round = 0; round < 2; round++) {
+		T_EQ_INT(0, log_txn_begin(s, 0, &t));
+		T_EQ_INT(0, log_iter_plate(t, "29A12345", &it));
+		T_EQ_INT(0, log_iter_next(it, &r));
+		T_EQ_INT(T0 + 500, r.ts);		/* the early action first */
+		T_EQ_INT(0, log_iter_next(it, &r));
+		T_EQ_INT(T0 + 100, r.ts);
+		T_EQ_INT(LOG_END, log_iter_next(it, &r));
+		log_iter_free(it);
+		T_EQ_INT(0, log_txn_plate_last(t, "29A12345", &no, &seq));
+		T_EQ_U64(1, seq);
+		log_txn_abort(t);
+		T_EQ_INT(T0 + 501, reopen_next_ts(&s, "29A12345"));	/* rebuilt */
+	}
+	log_store_close(s);
+}
+
+/* Fold order (action time, origin, epoch, seq), whatever the arrival order. */
 TEST(plate_iteration_in_fold_order)
 {
 	log_store *s = open_new("central-1");
