@@ -19,7 +19,7 @@
  * highest ts — is kept in memory, not in
  * a table (log/plates.h says why): a write open builds it with one scan of
  * the log (about 0.2 s per million events) and appends add to it; a
- * read-only open catches it up before each use. Memory: about 40 bytes per
+ * read-only open catches it up before each use. Memory: about 48 bytes per
  * event. It assumes one writing process per data directory (parklogd).
  * Older data directories have a table "plates"; a write open drops it.
  *
