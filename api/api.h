@@ -32,6 +32,7 @@
 
 #include <cJSON.h>
 
+#include "api/edgetime.h"
 #include "log/store.h"
 #include "log/writer.h"
 #include "projections/proj.h"
@@ -73,6 +74,7 @@ typedef struct api_policy {
 	unsigned idem_window_ms;	/* retried open window; 0: off */
 	unsigned idem_key_ttl_s;	/* Idempotency-Keys remembered; 0: 86400 */
 	unsigned camera_offline_s;	/* no heartbeat for this long: offline */
+	api_time_policy time;		/* edge_ts bounds (api/edgetime.h) */
 } api_policy;
 
 /* A barrier command's outcome, as the gate channel reports it. */

@@ -123,6 +123,13 @@ static void api__m_appends(FILE *f, api_server *srv)
 	    "parklog_idempotent_replays_total counter\n"
 	    "parklog_idempotent_replays_total %" PRIu64 "\n",
 	    (uint64_t)atomic_load(&srv->m.replays));
+	fputs("# HELP parklog_edge_ts_total Gate timestamps (edge_ts) of barrier "
+	    "actions: taken (ok) or refused, by reason (docs/time.md).\n"
+	    "# TYPE parklog_edge_ts_total counter\n", f);
+	for (int v = 0; v < API_TS_NVERDICT; v++)
+		fprintf(f, "parklog_edge_ts_total{verdict=\"%s\"} %" PRIu64 "\n",
+		    api_ts_reason((enum api_ts_verdict)v),
+		    (uint64_t)atomic_load(&srv->m.edge_ts[v]));
 }
 
 static void api__m_writer(FILE *f, api_server *srv)
@@ -178,8 +185,14 @@ static int api__m_log(FILE *f, api_server *srv)
 	    "# TYPE parklog_log_map_used_bytes gauge\n"
 	    "parklog_log_map_used_bytes %" PRIu64 "\n"
 	    "# TYPE parklog_log_map_size_bytes gauge\n"
-	    "parklog_log_map_size_bytes %" PRIu64 "\n",
-	    st.events, st.streams, st.plates, st.map_used, st.map_size);
+	    "parklog_log_map_size_bytes %" PRIu64 "\n"
+	    "# HELP parklog_log_peer_events_ahead_total Peer events dated "
+	    "beyond the skew ahead of our clock when received (stored, they "
+	    "move only their own plate).\n"
+	    "# TYPE parklog_log_peer_events_ahead_total counter\n"
+	    "parklog_log_peer_events_ahead_total %" PRIu64 "\n",
+	    st.events, st.streams, st.plates, st.map_used, st.map_size,
+	    st.peer_ahead);
 	return 0;
 }
 

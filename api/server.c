@@ -94,6 +94,7 @@ static api__policy *api__policy_new(const api_policy *in)
 	p->idem_window_ms = in->idem_window_ms;
 	p->idem_key_ttl_s = in->idem_key_ttl_s ? in->idem_key_ttl_s : 86400;
 	p->camera_offline_s = in->camera_offline_s;
+	p->time = in->time;
 	return p;
 }
 
@@ -332,7 +333,8 @@ int api__auth_edge(api__req *r, const char *edge_id, enum MHD_Result *res)
 	st = api_auth_edge(r->pol->edges, r->pol->nedges, edge_id,
 	    api__header(r, MHD_HTTP_HEADER_AUTHORIZATION), &r->edge, &why);
 	if (st == 0) {
-		api__cameras_seen(r->srv->cams, edge_id, api__now_ms());
+		api__cameras_seen(r->srv->cams, edge_id, api__now_ms(),
+		    (int64_t)r->pol->camera_offline_s * 1000);
 		return 0;
 	}
 	/* Not "seen": an operator's click says nothing about the gate. */

@@ -85,8 +85,11 @@ typedef struct log_event {
 	int64_t edge_ts;
 } log_event;
 
-/* When the event happened: the gate's time if it gave an earlier one than
- * ts, else ts. Sessions and fees use it; fold order stays by ts. */
+/* When the event happened — its action time: the gate's time if it gave an
+ * earlier one than ts, else ts. Sessions, fees and the per-plate fold order
+ * use it (docs/time.md). A central stores an edge_ts only inside its bounds
+ * (api/); a peer's event is taken as it is, and the earlier-of-the-two rule
+ * keeps even a bad one from dating an action after it was recorded. */
 int64_t log_event_at(const log_event *ev);
 
 /* Error codes of this module (0 is success). log_event_strerror names them;

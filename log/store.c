@@ -1,6 +1,6 @@
 /* log/store.c — the event log on LMDB (see store.h for tables and rules).
  *
- * Per-transaction state (stream heads, appended ranges, highest ts) lives in
+ * Per-transaction state (stream heads, appended ranges) lives in
  * the log_txn and reaches LMDB only in that transaction, so an abort leaves
  * nothing behind. The store's mutable state is the map-growth gate and the
  * in-memory plate index (log/plates.h), whose additions a transaction undoes
@@ -25,6 +25,7 @@
 #include "log/store.h"
 #include "log/internal.h"
 #include "log/plates.h"
+#include "msg/msg.h"
 
 #define LOG__SCHEMA	1
 #define LOG__MAGIC	"parklog"
@@ -45,10 +46,8 @@ struct log_store {
 	 * read-only (pxsync serialises the catch-ups). */
 	log__plates *px;
 	pthread_mutex_t pxsync;
-	/* The highest ts held (the hybrid clock's floor): found by the write
-	 * open's scan of the log, raised by each commit; writer only. Kept in
-	 * memory, like the plate index, so that no commit writes it. */
-	int64_t max_ts;
+	int64_t peer_skew_ms;		/* a peer event dated beyond: flagged */
+	atomic_uint_fast64_t peer_ahead;	/* ... how many (committed) */
 	int has_origin;
 	char origin[LOG_ORIGIN_MAX + 1];
 	char home[LOG_ORIGIN_MAX + 1];	/* origin in meta: marks "own" streams */
@@ -98,7 +97,9 @@ struct log_txn {
 	size_t nsc, capsc;
 	log_range *rg;
 	size_t nrg, caprg;
-	int64_t max_ts, max_ts0;
+	uint64_t nahead;		/* peer events dated ahead (flagged) */
+	int64_t ahead_ms;		/* the farthest of them, ms ahead */
+	char ahead_id[LOG_ID_MAX + 1];	/* ... its id */
 	struct log__pundo *undo;
 	size_t nundo, capundo;
 	int have_last;
@@ -520,19 +521,19 @@ static int log__plates_sync_stream(log_txn *t, struct log__sc *sc)
 			goto err;
 		if (r.stream_no != sc->no || r.seq > sc->head_seq)
 			break;
-		if (r.ts > t->s->max_ts)
-			t->s->max_ts = r.ts;
 		/* A record that fails its hash is still indexed if its plate
 		 * can be found, so that reading it through the index reports
 		 * the corruption (as every read does) instead of hiding it. */
+		ev.edge_ts = 0;
 		if (XXH3_64bits(r.bytes, r.len) == r.h)
 			rc = log_event_decode_stored(r.bytes, r.len, &ev);
 		else
 			rc = log__plate_guess(r.bytes, r.len, ev.plate);
 		if (rc != 0)
 			continue;	/* unreadable: `parklog verify` reports it */
-		if ((rc = log__plates_add(t->s->px, ev.plate,
-		    &(log__ppos){ r.ts, r.seq, r.stream_no })) != 0)
+		ev.ts = r.ts;
+		if ((rc = log__plates_add(t->s->px, ev.plate, &(log__ppos){
+		    log_event_at(&ev), r.seq, r.stream_no, r.ts })) != 0)
 			goto err;
 	}
 	rc = rc == MDB_NOTFOUND ? 0 : rc;
@@ -595,7 +596,7 @@ static int log__plates_note(log_txn *t, struct log__sc *sc, const log_event *ev)
 	}
 	u = &t->undo[t->nundo];
 	memcpy(u->plate, ev->plate, sizeof u->plate);
-	u->pos = (log__ppos){ ev->ts, ev->seq, sc->no };
+	u->pos = (log__ppos){ log_event_at(ev), ev->seq, sc->no, ev->ts };
 	if ((rc = log__plates_add(t->s->px, u->plate, &u->pos)) == 0)
 		t->nundo++;
 	return rc;
@@ -730,6 +731,10 @@ static int log__own_stream(log_txn *t)
 	    strlen(s->own_stream));
 }
 
+/* Older versions kept a global clock floor in meta "max_ts" (one event
+ * dated far ahead then dated every later event of every plate, also after
+ * a restart). The clock is per plate now: the key is removed, its value
+ * ignored. */
 static int log__old_max_ts(log_txn *t)
 {
 	MDB_val k = { 6, "max_ts" }, v;
@@ -739,8 +744,6 @@ static int log__old_max_ts(log_txn *t)
 		return 0;
 	if (rc != 0)
 		return rc;
-	if (v.mv_size == 8 && (int64_t)log__get64(v.mv_data) > t->s->max_ts)
-		t->s->max_ts = (int64_t)log__get64(v.mv_data);
 	return mdb_del(t->txn, t->s->meta, &k, NULL);
 }
 
@@ -763,8 +766,8 @@ static int log__open_txn(log_store *s)
 		memcpy(s->home, v.mv_data, v.mv_size);
 	if (s->has_origin && (rc = log__own_stream(t)) != 0)
 		goto err;
-	/* A writer builds the plate index (and finds max_ts) now, before any
-	 * append; older versions kept max_ts in meta, written by every commit. */
+	/* A writer builds the plate index (each plate's highest ts with it)
+	 * now, before any append, and drops the old global floor's key. */
 	if (!s->readonly && ((rc = log__plates_sync(t)) != 0 ||
 	    (rc = log__old_max_ts(t)) != 0))
 		goto err;
@@ -820,6 +823,7 @@ int log_store_open(const char *dir, const log_store_opts *opts, log_store **out)
 	s->readonly = o->readonly;
 	s->apply = o->apply;
 	s->apply_ctx = o->apply_ctx;
+	s->peer_skew_ms = o->peer_skew_ms;
 	if (o->origin != NULL && !o->readonly) {
 		if (!log__valid_origin(o->origin)) {
 			free(s);
@@ -1046,8 +1050,6 @@ int log_txn_begin(log_store *s, int write, log_txn **out)
 	t->serial = atomic_fetch_add(&s->serial, 1) + 1;
 	if ((rc = log__txn_mdb_begin(t)) != 0)
 		goto err;
-	if (write)
-		t->max_ts = t->max_ts0 = s->max_ts;
 	*out = t;
 	return 0;
 err:
@@ -1103,6 +1105,34 @@ static int log__flush(log_txn *t)
 	return 0;
 }
 
+/* Peer events dated ahead, once committed: counted and said. They move
+ * only their own plate's later events (the clock is per plate). */
+static void log__ahead_told(log_txn *t)
+{
+	if (t->nahead == 0)
+		return;
+	atomic_fetch_add(&t->s->peer_ahead, t->nahead);
+	msg_warnx("log: %" PRIu64 " peer event(s) dated ahead of our clock, the "
+	    "farthest %s by %" PRId64 " ms: stored, flagged; they move only "
+	    "their own plate", t->nahead, t->ahead_id, t->ahead_ms);
+}
+
+/* Note a peer event dated beyond the skew ahead of our wall clock. */
+static void log__ahead_note(log_txn *t, const log_event *ev)
+{
+	struct timespec now;
+	int64_t ms, skew = t->s->peer_skew_ms > 0 ? t->s->peer_skew_ms : 2000;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	ms = ev->ts - ((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+	if (ms <= skew)
+		return;
+	if (t->nahead++ == 0 || ms > t->ahead_ms) {
+		t->ahead_ms = ms;
+		memcpy(t->ahead_id, ev->id, sizeof t->ahead_id);
+	}
+}
+
 int log_txn_commit(log_txn *t)
 {
 	int rc;
@@ -1124,8 +1154,7 @@ int log_txn_commit(log_txn *t)
 	}
 	if (rc == 0) {
 		t->nundo = 0;	/* the index keeps what was committed */
-		if (t->max_ts > t->s->max_ts)
-			t->s->max_ts = t->max_ts;
+		log__ahead_told(t);
 	}
 	t->txn = NULL;
 	log__txn_free(t);
@@ -1134,19 +1163,25 @@ int log_txn_commit(log_txn *t)
 
 /* ---- appends ---------------------------------------------------------- */
 
+/* Per plate only: no global floor, so one event dated far ahead (a peer's
+ * bad clock, our own clock that jumped once) moves its own plate's later
+ * events and nothing else. */
 int log_txn_next_ts(log_txn *t, const char *plate, int64_t wall_ms, int64_t *ts)
 {
-	int64_t best = wall_ms > t->max_ts ? wall_ms : t->max_ts;
+	int64_t best = wall_ms, last = 0;
 	size_t n = strlen(plate);
-	log__ppos last;
-	int rc;
+	int rc, have;
 
 	if (n == 0 || n > LOG_PLATE_MAX)
 		return LOG_EEVENT_VALUE;
 	if ((rc = log__plates_use(t)) != 0)
 		return rc;
-	if (log__plates_last(t->s->px, plate, &last) == 0 && last.ts + 1 > best)
-		best = last.ts + 1;
+	have = log__plates_max_ts(t->s->px, plate, &last) == 0;
+	if (have && last + 1 > best)
+		best = last + 1;
+	/* store.h: strictly after every event of the plate, never before the
+	 * wall clock */
+	msg_assert(best >= wall_ms && (!have || best > last));
 	*ts = best;
 	return 0;
 }
@@ -1246,8 +1281,6 @@ static int log__write(log_txn *t, struct log__sc *sc, const log_event *ev, size_
 	sc->head_seq = ev->seq;
 	sc->head_P = rec.P;
 	sc->dirty = 1;
-	if (ev->ts > t->max_ts)
-		t->max_ts = ev->ts;
 	if (t->s->apply && (rc = t->s->apply(t->s->apply_ctx, t, ev, &rec)) != 0)
 		goto failed;
 	return 0;
@@ -1384,6 +1417,8 @@ int log_txn_append_peer(log_txn *t, const char *bytes, size_t len,
 	rc = log__write(t, sc, &ev, len);
 	if (rc == LOG_EFORK)
 		log__err(err, errlen, "fork: id %s held at another position", ev.id);
+	if (rc == 0)
+		log__ahead_note(t, &ev);
 	return rc;
 }
 
@@ -1451,6 +1486,7 @@ int log_txn_stat(log_txn *t, log_store_stat *out)
 	out->plates = log__plates_count(t->s->px);
 	out->map_used = log__map_used(t->s, &size);
 	out->map_size = size;
+	out->peer_ahead = atomic_load(&t->s->peer_ahead);
 	return 0;
 }
 

@@ -10,16 +10,16 @@
  *   streams  stream_no(4, BE) → head seq(8) ‖ head P(8) ‖ epoch(8) ‖
  *            flags(4) ‖ name
  *   meta     "magic" ("parklog"), "schema" (u32 BE, 1), "origin",
- *            "own_stream", "s/<stream name>" → stream_no. (The highest ts
- *            held, the hybrid clock's floor, is found by the write open's
- *            scan and kept in memory; older versions stored it as "max_ts"
- *            at every commit, and a write open removes that key.)
+ *            "own_stream", "s/<stream name>" → stream_no. (Older versions
+ *            stored a global clock floor "max_ts" at every commit; a write
+ *            open removes that key and ignores it: the clock is per plate.)
  *
- * The per-plate index — each plate's events in fold order (ts, origin,
- * stream epoch, seq), what projections re-fold — is kept in memory, not in
+ * The per-plate index — each plate's events in fold order (action time,
+ * origin, stream epoch, seq), what projections re-fold, and each plate's
+ * highest ts — is kept in memory, not in
  * a table (log/plates.h says why): a write open builds it with one scan of
  * the log (about 0.2 s per million events) and appends add to it; a
- * read-only open catches it up before each use. Memory: about 40 bytes per
+ * read-only open catches it up before each use. Memory: about 48 bytes per
  * event. It assumes one writing process per data directory (parklogd).
  * Older data directories have a table "plates"; a write open drops it.
  *
@@ -95,6 +95,10 @@ typedef struct log_store_opts {
 	unsigned int extra_dbs;		/* named databases others will open */
 	log_apply_fn apply;		/* may be NULL */
 	void *apply_ctx;
+	/* A peer's event dated more than this ahead of our clock (ms) is
+	 * stored as it is (the log is the log) but flagged: counted
+	 * (log_store_stat.peer_ahead) and a message. 0: 2000. */
+	int64_t peer_skew_ms;
 } log_store_opts;
 
 /* Open (creating if needed and writable) the log in directory `dir`.
@@ -149,9 +153,13 @@ void log_txn_set_failed(log_txn *t, int rc);
 /* ---- appends (write transactions) ------------------------------------ */
 
 /* The timestamp an own event about `plate` must carry: the hybrid clock
- * max(wall_ms, highest ts seen, last ts of that plate + 1). Events of one
- * plate are thereby strictly ordered after everything known of it when it
- * was written, and the id "<origin>_<ts>_<plate>" is unique. */
+ * max(wall_ms, highest ts of that plate's events + 1) — per plate only, no
+ * global floor (docs/time.md): an event dated far ahead moves the later
+ * events of its own plate and nobody else's, also after a reopen (the
+ * floor is each plate's events, found again by the open's scan). The ts of
+ * one plate's own events is thereby strictly increasing and after every
+ * event held of it (asserted), so the id "<origin>_<ts>_<plate>" is unique
+ * among this origin's events. */
 int log_txn_next_ts(log_txn *t, const char *plate, int64_t wall_ms, int64_t *ts);
 
 /* Append an own event. The caller fills type, ts (from log_txn_next_ts),
@@ -251,6 +259,8 @@ typedef struct log_store_stat {
 	uint64_t plates;
 	uint64_t map_used;	/* bytes of the map in use */
 	uint64_t map_size;
+	uint64_t peer_ahead;	/* peer events committed since this open that
+				   were dated beyond the skew ahead of our clock */
 } log_store_stat;
 int log_txn_stat(log_txn *t, log_store_stat *out);
 

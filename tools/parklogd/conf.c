@@ -55,6 +55,9 @@ void conf_default(conf *c)
 	c->idem_window_ms = 10000;
 	c->idem_key_ttl_s = 86400;
 	c->camera_offline_s = 60;
+	c->time_skew_ms = 2000;
+	c->time_offline_horizon_s = 86400;
+	c->time_max_drift_ms = 10000;
 }
 
 /* ---------------------------------------------------- value rules (pure) */
@@ -623,6 +626,36 @@ static int conf__limits(const conf__ctx *x, const cJSON *v, conf *c)
 	return 0;
 }
 
+/* "time": the bounds of a gate's time (docs/time.md). */
+static int conf__time(const conf__ctx *x, const cJSON *v, conf *c)
+{
+	static const struct conf__limit tab[] = {
+		{ "skew_ms", 1, 600000 },
+		{ "offline_horizon_s", 60, 30 * 86400 },
+		{ "max_drift_ms", 100, 3600000 },
+	};
+	unsigned *dst[] = { &c->time_skew_ms, &c->time_offline_horizon_s,
+	    &c->time_max_drift_ms };
+	const char *names[CONF__NKEYS(tab)];
+	const cJSON *it;
+	char p[CONF__PATH];
+	long long n = 0;
+
+	for (size_t i = 0; i < CONF__NKEYS(tab); i++)
+		names[i] = tab[i].name;
+	if (conf__keys(x, v, "time", names, CONF__NKEYS(tab)) != 0)
+		return -1;
+	for (size_t i = 0; i < CONF__NKEYS(tab); i++) {
+		if ((it = conf__get(v, names[i])) == NULL)
+			continue;
+		if (conf__int(x, it, conf__path(p, "time", names[i]), tab[i].lo,
+		    tab[i].hi, &n) != 0)
+			return -1;
+		*dst[i] = (unsigned)n;
+	}
+	return 0;
+}
+
 /* Index of s in names (count n), or -1. */
 static int conf__choice(const char *s, const char *const *names, int n)
 {
@@ -717,7 +750,7 @@ static int conf__root(const conf__ctx *x, const cJSON *root, conf *c)
 	static const char *const keys[] = { "this_central", "peer_centrals",
 	    "id", "data_dir", "http", "p2p", "gates", "durability", "messages",
 	    "utc_offset", "operator_token", "peer_secret", "edges", "peers",
-	    "tariff", "capacity", "limits" };
+	    "tariff", "capacity", "limits", "time" };
 	const cJSON *it;
 
 	if (!cJSON_IsObject(root))
@@ -741,6 +774,8 @@ static int conf__root(const conf__ctx *x, const cJSON *root, conf *c)
 	if ((it = conf__get(root, "capacity")) != NULL && conf__capacity(x, it, c) != 0)
 		return -1;
 	if ((it = conf__get(root, "limits")) != NULL && conf__limits(x, it, c) != 0)
+		return -1;
+	if ((it = conf__get(root, "time")) != NULL && conf__time(x, it, c) != 0)
 		return -1;
 	return 0;
 }

@@ -79,6 +79,11 @@ typedef struct conf {
 	unsigned idem_window_ms;	/* retried barrier/open window, default 10000 */
 	unsigned idem_key_ttl_s;	/* Idempotency-Keys remembered, default 86400 */
 	unsigned camera_offline_s;	/* default 60 (the seed's) */
+
+	/* time: edge_ts bounds (docs/time.md) */
+	unsigned time_skew_ms;		/* ahead of our clock, default 2000 */
+	unsigned time_offline_horizon_s; /* older: refused, default 86400 */
+	unsigned time_max_drift_ms;	/* gate clock offset, default 10000 */
 } conf;
 
 /* Fill c with the embedded default (DESIGN.md, Programs). */

@@ -208,6 +208,9 @@ static int make_policy(const conf *c, api_policy *pol)
 	pol->idem_window_ms = c->idem_window_ms;
 	pol->idem_key_ttl_s = c->idem_key_ttl_s;
 	pol->camera_offline_s = c->camera_offline_s;
+	pol->time.skew_ms = c->time_skew_ms;
+	pol->time.offline_horizon_s = c->time_offline_horizon_s;
+	pol->time.max_drift_ms = c->time_max_drift_ms;
 	return 0;
 }
 
@@ -386,7 +389,8 @@ static int node_start(node *n)
 {
 	const conf *c = n->cf;
 	log_store_opts so = { .origin = c->id, .durability = c->durability,
-	    .extra_dbs = PROJ_DBS + API_DBS + PEER_DBS };
+	    .extra_dbs = PROJ_DBS + API_DBS + PEER_DBS,
+	    .peer_skew_ms = c->time_skew_ms };
 	log_writer_opts wo = { .on_commit = node_committed };
 	api_opts ao = { .port = c->http.port, .max_body = c->max_body,
 	    .max_header = c->max_header, .max_conns = c->max_conns,

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <lmdb.h>
@@ -368,7 +369,56 @@ TEST(digests_of_random_ranges)
 	log_store_close(s);
 }
 
-/* Fold order (ts, origin, epoch, seq), whatever the arrival order. */
+static int64_t reopen_next_ts(log_store **s, const char *plate);
+
+/* Fold order is by action time (edge_ts when earlier than ts), also in the
+ * index a reopen rebuilds; the clock's floor stays the plate's highest ts
+ * (not the last event's in fold order). */
+TEST(plate_index_orders_by_action_time)
+{
+	log_store *s = open_new("central-1");
+	char buf[LOG_EVENT_MAX], err[160];
+	uint32_t no;
+	uint64_t seq;
+	log_event e;
+	log_iter *it;
+	log_txn *t;
+	log_rec r;
+	int n;
+
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	T_EQ_INT(0, append_peer(t, "central-2", 1, 1, T0 + 100, "29A12345", 0));
+	/* recorded later (ts T0 + 500), done earlier (edge_ts T0 + 50) */
+	body(&e, "29A12345", LOG_EV_ENTRY_PENDING, 1);
+	snprintf(e.origin, sizeof e.origin, "central-3");
+	e.epoch = 1;
+	e.seq = 1;
+	e.ts = T0 + 500;
+	e.edge_ts = T0 + 50;
+	log_event_id(e.id, e.origin, e.ts, e.plate);
+	memcpy(e.session, e.id, sizeof e.session);
+	n = log_event_encode(&e, buf, sizeof buf);
+	T_ASSERT(n > 0);
+	T_EQ_INT(0, log_txn_append_peer(t, buf, (size_t)n, err, sizeof err));
+	T_EQ_INT(0, log_txn_commit(t));
+	for (int round = 0; round < 2; round++) {
+		T_EQ_INT(0, log_txn_begin(s, 0, &t));
+		T_EQ_INT(0, log_iter_plate(t, "29A12345", &it));
+		T_EQ_INT(0, log_iter_next(it, &r));
+		T_EQ_INT(T0 + 500, r.ts);		/* the early action first */
+		T_EQ_INT(0, log_iter_next(it, &r));
+		T_EQ_INT(T0 + 100, r.ts);
+		T_EQ_INT(LOG_END, log_iter_next(it, &r));
+		log_iter_free(it);
+		T_EQ_INT(0, log_txn_plate_last(t, "29A12345", &no, &seq));
+		T_EQ_U64(1, seq);
+		log_txn_abort(t);
+		T_EQ_INT(T0 + 501, reopen_next_ts(&s, "29A12345"));	/* rebuilt */
+	}
+	log_store_close(s);
+}
+
+/* Fold order (action time, origin, epoch, seq), whatever the arrival order. */
 TEST(plate_iteration_in_fold_order)
 {
 	log_store *s = open_new("central-1");
@@ -528,8 +578,8 @@ TEST(plate_index_rebuilt_and_caught_up)
 	T_EQ_INT(0, WEXITSTATUS(st));
 }
 
-/* Close *s, open it again, and ask the clock for plate's next ts at T0. */
-static int64_t reopen_next_ts(log_store **s, const char *plate)
+/* Close *s, open it again, and ask the clock for plate's next ts at wall. */
+static int64_t reopen_next_ts_at(log_store **s, const char *plate, int64_t wall)
 {
 	log_txn *t;
 	int64_t ts;
@@ -537,9 +587,14 @@ static int64_t reopen_next_ts(log_store **s, const char *plate)
 	log_store_close(*s);
 	*s = open_new("central-1");
 	T_EQ_INT(0, log_txn_begin(*s, 1, &t));
-	T_EQ_INT(0, log_txn_next_ts(t, plate, T0, &ts));
+	T_EQ_INT(0, log_txn_next_ts(t, plate, wall, &ts));
 	log_txn_abort(t);
 	return ts;
+}
+
+static int64_t reopen_next_ts(log_store **s, const char *plate)
+{
+	return reopen_next_ts_at(s, plate, T0);
 }
 
 TEST(hybrid_clock)
@@ -553,10 +608,10 @@ TEST(hybrid_clock)
 	T_EQ_INT(0, log_txn_next_ts(t, "29A12345", T0, &ts));
 	T_EQ_INT(T0, ts);
 	T_EQ_INT(0, append_peer(t, "central-2", 1, 1, T0 + 1000, "31C55555", 0));
-	/* Highest ts seen wins over a slow wall clock... */
+	/* Another plate's later ts is no floor (no global clock)... */
 	T_EQ_INT(0, log_txn_next_ts(t, "29A12345", T0, &ts));
-	T_EQ_INT(T0 + 1000, ts);
-	/* ... the plate's last ts + 1 over both ... */
+	T_EQ_INT(T0, ts);
+	/* ... the plate's last ts + 1 wins over a slow wall clock ... */
 	T_EQ_INT(0, log_txn_next_ts(t, "31C55555", T0, &ts));
 	T_EQ_INT(T0 + 1001, ts);
 	own(t, "31C55555", T0, 0, &e);
@@ -567,13 +622,98 @@ TEST(hybrid_clock)
 	T_EQ_INT(0, log_txn_next_ts(t, "31C55555", T0 + 5000, &ts));
 	T_EQ_INT(T0 + 5000, ts);
 	T_EQ_INT(0, log_txn_commit(t));
-	/* The highest ts persists across transactions and reopen. */
-	T_EQ_INT(T0 + 1002, reopen_next_ts(&s, "29A12345"));
+	/* The plate's highest ts persists across transactions and reopen;
+	 * another plate's does not reach it. */
+	T_EQ_INT(T0 + 1003, reopen_next_ts(&s, "31C55555"));
+	T_EQ_INT(T0, reopen_next_ts(&s, "29A12345"));
 	log_store_close(s);
 }
 
-/* Older versions wrote meta "max_ts" at every commit: a write open takes it
- * as a floor and removes it; no commit writes it any more. */
+#define YEAR_MS (366LL * 86400000)
+
+/* Issue 12 item 3: one event dated far ahead — our own clock a year ahead
+ * for one open (then corrected), or a peer's event 10 years ahead — moves
+ * its own plate's later events and nobody else's, also after a restart;
+ * ids stay unique. */
+TEST(far_future_event_moves_only_its_plate)
+{
+	log_store *s = open_new("central-1");
+	log_event a, b;
+	log_txn *t;
+	log_rec r;
+
+	/* The clock a year ahead for one open: one own event, then closed. */
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	own(t, "29A12345", T0 + YEAR_MS, 0, &a);
+	T_EQ_INT(T0 + YEAR_MS, a.ts);
+	T_EQ_INT(0, append_peer(t, "central-2", 1, 1, T0 + 10 * YEAR_MS, "31C55555", 0));
+	T_EQ_INT(0, log_txn_commit(t));
+	/* The clock corrected, after a restart: other plates get their own
+	 * time, the far plates theirs + 1 (and distinct ids). */
+	for (int round = 0; round < 2; round++) {
+		log_store_close(s);
+		s = open_new("central-1");
+		T_EQ_INT(0, log_txn_begin(s, 1, &t));
+		own(t, "51F99999", T0 + round, round, &b);
+		T_EQ_INT(T0 + round, b.ts);
+		own(t, "29A12345", T0, 1, &b);
+		T_EQ_INT(T0 + YEAR_MS + 1 + round, b.ts);
+		T_ASSERT(strcmp(a.id, b.id) != 0);
+		own(t, "31C55555", T0, 2, &b);
+		T_EQ_INT(T0 + 10 * YEAR_MS + 1 + round, b.ts);
+		T_EQ_INT(0, log_txn_get_id(t, b.id, &r));
+		T_EQ_U64(b.seq, r.seq);
+		T_EQ_INT(0, log_txn_commit(t));
+	}
+	/* Same plate, same wall ms, one transaction: still distinct ids. */
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	own(t, "62H55555", T0, 0, &a);
+	own(t, "62H55555", T0, 1, &b);
+	T_EQ_INT(a.ts + 1, b.ts);
+	T_ASSERT(strcmp(a.id, b.id) != 0);
+	T_EQ_INT(0, log_txn_commit(t));
+	log_store_close(s);
+}
+
+/* Issue 12 item 3/4: a peer's event dated beyond the skew ahead of our
+ * clock is stored (the log is the log) but flagged: counted once its
+ * transaction commits (not if it aborts); events dated now are not. */
+TEST(peer_event_dated_ahead_is_stored_and_flagged)
+{
+	log_store_opts o = { .origin = "central-1", .durability = LOG_DURABLE_NONE,
+	    .peer_skew_ms = 5000 };
+	int64_t now = (int64_t)time(NULL) * 1000;
+	log_store_stat st;
+	log_store *s = NULL;
+	log_txn *t;
+	log_rec r;
+	char id[LOG_ID_MAX + 1];
+
+	T_EQ_INT(0, log_store_open(t_tmpdir, &o, &s));
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	T_EQ_INT(0, append_peer(t, "central-2", 1, 1, now + 10 * YEAR_MS, "31C55555", 0));
+	log_txn_abort(t);
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	T_EQ_INT(0, log_txn_stat(t, &st));
+	T_EQ_U64(0, st.peer_ahead);
+	T_EQ_INT(0, append_peer(t, "central-2", 1, 1, now + 10 * YEAR_MS, "31C55555", 0));
+	T_EQ_INT(0, append_peer(t, "central-2", 1, 2, now, "29A12345", 1));
+	T_EQ_INT(0, append_peer(t, "central-2", 1, 3, now + 1000, "29A12346", 2));
+	T_EQ_INT(0, log_txn_commit(t));
+	T_EQ_INT(0, log_txn_begin(s, 0, &t));
+	T_EQ_INT(0, log_txn_stat(t, &st));
+	T_EQ_U64(1, st.peer_ahead);
+	log_event_id(id, "central-2", now + 10 * YEAR_MS, "31C55555");
+	T_EQ_INT(0, log_txn_get_id(t, id, &r));	/* stored */
+	log_txn_abort(t);
+	/* it moves its own plate only */
+	T_EQ_INT(now + 10 * YEAR_MS + 1, reopen_next_ts_at(&s, "31C55555", now));
+	T_EQ_INT(now, reopen_next_ts_at(&s, "51F99999", now));
+	log_store_close(s);
+}
+
+/* Older versions wrote meta "max_ts" (a global floor) at every commit: a
+ * write open removes it and ignores its value; no commit writes it. */
 TEST(old_max_ts_key_read_once_then_gone)
 {
 	log_store *s = open_new("central-1");
@@ -595,15 +735,16 @@ TEST(old_max_ts_key_read_once_then_gone)
 	s = open_new("central-1");
 	T_EQ_INT(0, log_txn_begin(s, 1, &t));
 	T_EQ_INT(0, log_txn_next_ts(t, "29A12345", T0, &ts));
-	T_EQ_INT(T0 + 777, ts);
+	T_EQ_INT(T0, ts);
 	own(t, "29A12345", T0, 0, NULL);
 	T_EQ_INT(0, log_txn_commit(t));
 	T_EQ_INT(0, mdb_txn_begin(log_store_env(s), NULL, MDB_RDONLY, &mt));
 	T_EQ_INT(0, mdb_dbi_open(mt, "meta", 0, &meta));
 	T_EQ_INT(MDB_NOTFOUND, mdb_get(mt, meta, &k, &v));
 	mdb_txn_abort(mt);
-	/* the clock is the log's own now */
-	T_EQ_INT(T0 + 777, reopen_next_ts(&s, "31C55555"));
+	/* the clock is each plate's own */
+	T_EQ_INT(T0, reopen_next_ts(&s, "31C55555"));
+	T_EQ_INT(T0 + 1, reopen_next_ts(&s, "29A12345"));
 	log_store_close(s);
 }
 
@@ -647,7 +788,7 @@ TEST(abort_leaves_no_trace)
 	T_EQ_INT(0, log_txn_appended(t, &r, &nr));
 	T_EQ_U64(0, nr);
 	T_EQ_INT(0, log_txn_next_ts(t, "77X12345", T0, &ts));
-	T_EQ_INT(T0 + 9, ts);	/* the clock did not keep the aborted ts */
+	T_EQ_INT(T0, ts);	/* the clock did not keep the aborted ts */
 	own(t, "77X12345", T0, 3, &e);
 	T_EQ_U64(11, e.seq);
 	T_EQ_INT(0, log_txn_appended(t, &r, &nr));
