@@ -7,12 +7,16 @@ within a few seconds. A lone trickling connection is closed at
 limits.request_deadline_s; an event stream (its request complete) and a
 keep-alive connection that showed a token are not cut.
 Before the guard: 0 of 15 answered (MHD's idle timeout never fires).
+Also: parklogd -n checks the limits' ranges.
 Usage: it_slow.py PARKLOGD"""
 import http.client
 import json
+import os
 import select
 import socket
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -20,6 +24,28 @@ sys.path.insert(0, sys.path[0])
 from pl import Daemon, check  # noqa: E402
 
 TOK = "tok-in-0123456789abcdef"
+
+
+def check_n(limits, rc, text):
+    """parklogd -n on a file with these limits: exit status and message."""
+    with tempfile.TemporaryDirectory() as t:
+        f = os.path.join(t, "c.json")
+        with open(f, "w") as fh:
+            json.dump({"limits": limits}, fh)
+        p = subprocess.run([sys.argv[1], "-n", "-f", f], capture_output=True, text=True, timeout=30)
+    out = p.stdout + p.stderr
+    check(p.returncode == rc and text in out, "-n %s: %d %s" % (limits, p.returncode, out))
+
+
+check_n({"request_deadline_s": 0}, 1, "limits.request_deadline_s: expected an integer 1..3600")
+check_n({"request_deadline_s": 3601}, 1, "limits.request_deadline_s: expected an integer 1..3600")
+check_n({"max_conns_per_ip": 0}, 1, "limits.max_conns_per_ip: expected an integer 1..65536")
+check_n({"reserved_conns": -1}, 1, "limits.reserved_conns: expected an integer 0..65535")
+check_n({"max_conns": 10, "reserved_conns": 10}, 1,
+        "limits.reserved_conns: 10 must be less than limits.max_conns (10)")
+check_n({"max_conns": 10}, 0, "configuration OK")   # reserved 0: max_conns / 16
+check_n({"max_conns": 10, "reserved_conns": 9, "request_deadline_s": 3600,
+         "max_conns_per_ip": 1}, 0, "configuration OK")
 MAX_CONNS, PER_IP, RESERVED, DEADLINE = 40, 8, 4, 3
 d = Daemon(sys.argv[1], config={
     "edges": [{"id": "gate-in", "direction": "ENTRY", "token": TOK}],
@@ -175,6 +201,12 @@ while b"29C00003" not in got and time.time() < end:
 check(b"29C00003" in got, "the event stream still delivers after the deadline: %r" % got[-300:], d)
 ev.close()
 
+st, m, _ = d.req("GET", "/metrics")
+closed = {k: float(line.rsplit(" ", 1)[1]) for line in m.splitlines()
+          for k in ("deadline", "newcomer")
+          if line.startswith('parklog_http_slow_closed_total{reason="%s"}' % k)}
+check(closed.get("deadline", 0) >= 1 and closed.get("newcomer", 0) >= 1,
+      "/metrics counts both kinds of closing: %s" % closed, d)
 st, h, _ = d.req("GET", "/api/parking/state")
 check(st == 200, "state: %d %s" % (st, h), d)
 check(d.stop() == 0, "SIGTERM exits 0", d)
