@@ -311,8 +311,11 @@ static void api__completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (r == NULL)
 		return;
 	*con_cls = NULL;
-	if (r->counted)		/* inflight never goes below 0 */
-		msg_assert(atomic_fetch_sub(&srv->inflight, 1) > 0);
+	if (r->counted) {
+		long was = atomic_fetch_sub(&srv->inflight, 1);
+
+		msg_assert(was > 0);	/* inflight never goes below 0 */
+	}
 	/* Keep-alive: the next request's deadline starts now. */
 	api__guard_next(srv->guard, r->gc);
 	api__policy_put(r->pol);
