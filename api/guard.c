@@ -151,21 +151,15 @@ static void api__guard_admit(api__guard *g, api__conn *nc)
 	    "newcomer (%ld such, %ld open)", g->nanon, g->nconns);
 }
 
-static void api__guard_started(api__guard *g, struct MHD_Connection *mc,
-    void **socket_context)
+api__conn *api__guard_add(api__guard *g, int fd, const struct sockaddr *sa)
 {
-	const union MHD_ConnectionInfo *fi, *ai;
-	api__conn *c;
+	api__conn *c = calloc(1, sizeof *c);
 
-	fi = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
-	ai = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	/* Without a record the connection is served, only not guarded. */
-	if (fi == NULL || (c = calloc(1, sizeof *c)) == NULL)
-		return;
-	c->fd = fi->connect_fd;
+	if (c == NULL)
+		return NULL;
+	c->fd = fd;
 	c->receiving = 1;
-	if (ai != NULL)
-		api__guard_addr(c, ai->client_addr);
+	api__guard_addr(c, sa);
 	pthread_mutex_lock(&g->mu);
 	c->since_ms = api__guard_now_ms();
 	api__guard_append(g, c);
@@ -174,19 +168,11 @@ static void api__guard_started(api__guard *g, struct MHD_Connection *mc,
 	api__guard_admit(g, c);
 	api__guard_check(g);
 	pthread_mutex_unlock(&g->mu);
-	*socket_context = c;
+	return c;
 }
 
-void api__guard_notify(void *cls, struct MHD_Connection *mc,
-    void **socket_context, enum MHD_ConnectionNotificationCode code)
+void api__guard_remove(api__guard *g, api__conn *c)
 {
-	api__guard *g = cls;
-	api__conn *c = *socket_context;
-
-	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		api__guard_started(g, mc, socket_context);
-		return;
-	}
 	if (c == NULL)
 		return;
 	pthread_mutex_lock(&g->mu);
@@ -194,8 +180,25 @@ void api__guard_notify(void *cls, struct MHD_Connection *mc,
 	api__guard_unlink(g, c);
 	api__guard_check(g);
 	pthread_mutex_unlock(&g->mu);
-	*socket_context = NULL;
 	free(c);
+}
+
+void api__guard_notify(void *cls, struct MHD_Connection *mc,
+    void **socket_context, enum MHD_ConnectionNotificationCode code)
+{
+	const union MHD_ConnectionInfo *fi, *ai;
+
+	if (code != MHD_CONNECTION_NOTIFY_STARTED) {
+		api__guard_remove(cls, *socket_context);
+		*socket_context = NULL;
+		return;
+	}
+	fi = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+	ai = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	/* Without a record the connection is served, only not guarded. */
+	if (fi != NULL)
+		*socket_context = api__guard_add(cls, fi->connect_fd,
+		    ai != NULL ? ai->client_addr : NULL);
 }
 
 api__conn *api__guard_conn(struct MHD_Connection *mc)

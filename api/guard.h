@@ -31,6 +31,7 @@
 #define PARKLOG_API_GUARD_H
 
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <microhttpd.h>
 
@@ -60,6 +61,13 @@ void api__guard_free(api__guard *g);
 /* Stop sweeping (before MHD_stop_daemon); connections stay tracked. */
 void api__guard_stop(api__guard *g);
 
+/* Track a new connection on fd from sa (may be NULL): what NOTIFY_CONNECTION
+ * STARTED does; it may shut an older connection down (guard.h). NULL on
+ * ENOMEM (then the connection is not guarded). */
+api__conn *api__guard_add(api__guard *g, int fd, const struct sockaddr *sa);
+/* Forget c (NULL is fine) and free it: NOTIFY_CONNECTION CLOSED, before
+ * fd is closed. */
+void api__guard_remove(api__guard *g, api__conn *c);
 /* MHD_OPTION_NOTIFY_CONNECTION callback; cls is the guard. */
 void api__guard_notify(void *cls, struct MHD_Connection *c,
     void **socket_context, enum MHD_ConnectionNotificationCode code);
