@@ -10,6 +10,7 @@
 #include <microhttpd.h>
 
 #include "api/api.h"
+#include "api/guard.h"
 #include "api/parse.h"
 
 /* ---- policy: an immutable, reference-counted snapshot ----------------- */
@@ -197,6 +198,7 @@ struct api__req {
 					   answer, completed by the open's */
 	log_job job;
 	api__write w;
+	api__conn *gc;			/* its connection in srv->guard, or NULL */
 };
 
 struct api_server {
@@ -204,6 +206,8 @@ struct api_server {
 	int port;
 	size_t max_body, max_header;
 	unsigned max_conns, conn_timeout_s;
+	api__guard_opts guard_o;
+	api__guard *guard;		/* slow clients (guard.h) */
 	log_store *store;
 	log_writer *writer;
 	proj *proj;

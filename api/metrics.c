@@ -109,6 +109,25 @@ static void api__m_requests(FILE *f, api_server *srv)
 	    "parklog_http_inflight %ld\n", (long)atomic_load(&srv->inflight));
 }
 
+/* Slow clients (guard.h, docs/http-limits.md). */
+static void api__m_guard(FILE *f, api_server *srv)
+{
+	api__guard_stats g;
+
+	api__guard_stats_get(srv->guard, &g);
+	fprintf(f, "# HELP parklog_http_connections Open HTTP connections, and "
+	    "those still sending a request (without a token: anon).\n"
+	    "# TYPE parklog_http_connections gauge\n"
+	    "parklog_http_connections{state=\"open\"} %ld\n"
+	    "parklog_http_connections{state=\"receiving\"} %ld\n"
+	    "parklog_http_connections{state=\"receiving_anon\"} %ld\n"
+	    "# HELP parklog_http_slow_closed_total Connections closed by the "
+	    "slow-client policy.\n# TYPE parklog_http_slow_closed_total counter\n"
+	    "parklog_http_slow_closed_total{reason=\"deadline\"} %" PRIu64 "\n"
+	    "parklog_http_slow_closed_total{reason=\"newcomer\"} %" PRIu64 "\n",
+	    g.conns, g.receiving, g.anon, g.deadline_shut, g.evicted);
+}
+
 static void api__m_appends(FILE *f, api_server *srv)
 {
 	static const char *names[] = { "", "ENTRY_PENDING", "ENTRY_CONFIRMED", "EXIT" };
@@ -224,6 +243,7 @@ enum MHD_Result api__h_metrics(api__req *r)
 		return api__reply(r, 500, NULL);
 	api__m_requests(f, r->srv);
 	api__m_latency(f, r->srv);
+	api__m_guard(f, r->srv);
 	api__m_appends(f, r->srv);
 	api__m_writer(f, r->srv);
 	rc = api__m_log(f, r->srv);

@@ -735,8 +735,10 @@ static int proj__settle(proj *p, log_txn *t)
 	size_t i, j;
 	int rc = 0, all_last;
 
-	if (p->npend == 0 ||
-	    atomic_load_explicit(&p->pserial, memory_order_relaxed) != log_txn_serial(t))
+	/* pserial first: only the writer whose transaction it names touches
+	 * npend; readers on other threads (HTTP) stop here (TSan race). */
+	if (atomic_load_explicit(&p->pserial, memory_order_relaxed) != log_txn_serial(t) ||
+	    p->npend == 0)
 		return 0;
 	for (i = 0; i < p->npend; i++)
 		p->porder[i] = i;

@@ -52,6 +52,9 @@ void conf_default(conf *c)
 	c->max_header = 8192;
 	c->max_conns = 1024;
 	c->conn_timeout_s = 30;
+	c->request_deadline_s = 10;
+	c->max_conns_per_ip = 128;
+	c->reserved_conns = 0;		/* max_conns / 16 */
 	c->idem_window_ms = 10000;
 	c->idem_key_ttl_s = 86400;
 	c->camera_offline_s = 60;
@@ -586,6 +589,9 @@ static const struct conf__limit {
 	{ "gate_ack_ms", 100, 60000 },
 	{ "idempotency_key_ttl_s", 1, 30 * 86400 },
 	{ "max_header", 4096, 1024 * 1024 },
+	{ "request_deadline_s", 1, 3600 },
+	{ "max_conns_per_ip", 1, 65536 },
+	{ "reserved_conns", 0, 65535 },
 };
 #define CONF__NLIMITS CONF__NKEYS(conf__limits_tab)
 
@@ -599,7 +605,10 @@ static void conf__limit_set(conf *c, size_t i, long long v)
 	case 4: c->camera_offline_s = (unsigned)v; break;
 	case 5: c->gate_ack_ms = (unsigned)v; break;
 	case 6: c->idem_key_ttl_s = (unsigned)v; break;
-	default: c->max_header = (size_t)v; break;
+	case 7: c->max_header = (size_t)v; break;
+	case 8: c->request_deadline_s = (unsigned)v; break;
+	case 9: c->max_conns_per_ip = (unsigned)v; break;
+	default: c->reserved_conns = (unsigned)v; break;
 	}
 }
 
@@ -971,6 +980,10 @@ int conf_validate(const conf *c, char *err, size_t errlen)
 {
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
+	/* at least one place for a client that has not shown a token yet */
+	if (c->reserved_conns != 0 && c->reserved_conns >= c->max_conns)
+		return conf__vfail(err, errlen, "limits.reserved_conns: %u must be "
+		    "less than limits.max_conns (%u)", c->reserved_conns, c->max_conns);
 	if (conf__check_edges(c, err, errlen) != 0 ||
 	    conf__check_peers(c, err, errlen) != 0 ||
 	    conf__check_listeners(c, err, errlen) != 0)

@@ -76,6 +76,9 @@ typedef struct conf {
 	size_t max_header;		/* request line + headers, bytes, default 8 KiB */
 	unsigned max_conns;		/* default 1024 */
 	unsigned conn_timeout_s;	/* default 30 */
+	unsigned request_deadline_s;	/* a complete request within, default 10 */
+	unsigned max_conns_per_ip;	/* still sending, no token, default 128 */
+	unsigned reserved_conns;	/* kept from those; 0: max_conns / 16 */
 	unsigned idem_window_ms;	/* retried barrier/open window, default 10000 */
 	unsigned idem_key_ttl_s;	/* Idempotency-Keys remembered, default 86400 */
 	unsigned camera_offline_s;	/* default 60 (the seed's) */

@@ -394,7 +394,10 @@ static int node_start(node *n)
 	log_writer_opts wo = { .on_commit = node_committed };
 	api_opts ao = { .port = c->http.port, .max_body = c->max_body,
 	    .max_header = c->max_header, .max_conns = c->max_conns,
-	    .conn_timeout_s = c->conn_timeout_s };
+	    .conn_timeout_s = c->conn_timeout_s,
+	    .request_deadline_s = c->request_deadline_s,
+	    .max_conns_per_ip = c->max_conns_per_ip,
+	    .reserved_conns = c->reserved_conns };
 	int rc;
 
 	if ((rc = make_dir(c->data_dir)) != 0)
@@ -566,9 +569,13 @@ static void reload(node *n, const flags *fl)
 	    strcmp(nc->http.host, n->cf->http.host) != 0 || nc->http.port != n->cf->http.port)
 		msg_warnx("reload: id, data and http changes take effect at restart");
 	if (nc->max_body != n->cf->max_body || nc->max_header != n->cf->max_header ||
-	    nc->max_conns != n->cf->max_conns || nc->conn_timeout_s != n->cf->conn_timeout_s)
-		msg_warnx("reload: limits max_body, max_header, max_conns and "
-		    "conn_timeout_s take effect at restart");
+	    nc->max_conns != n->cf->max_conns || nc->conn_timeout_s != n->cf->conn_timeout_s ||
+	    nc->request_deadline_s != n->cf->request_deadline_s ||
+	    nc->max_conns_per_ip != n->cf->max_conns_per_ip ||
+	    nc->reserved_conns != n->cf->reserved_conns)
+		msg_warnx("reload: limits max_body, max_header, max_conns, "
+		    "conn_timeout_s, request_deadline_s, max_conns_per_ip and "
+		    "reserved_conns take effect at restart");
 	if (proj_tariff_hash(&nc->tariff) != proj_tariff_hash(&n->cf->tariff))
 		reload_tariff(n, &nc->tariff);
 	if (make_policy(nc, &pol) != 0 || api_server_set_policy(n->api, &pol) != 0) {
