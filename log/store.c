@@ -15,8 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +28,7 @@
 #include "log/store.h"
 #include "log/internal.h"
 #include "log/plates.h"
+#include "msg/msg.h"
 
 #define LOG__SCHEMA	1
 #define LOG__MAGIC	"parklog"
@@ -41,6 +45,10 @@ struct log_store {
 	MDB_env *env;
 	MDB_dbi log, ids, streams, meta;
 	int readonly;
+	int lockfd;			/* LOG_LOCK_FILE, flock'd; -1 if none */
+	char dir[4096];
+	atomic_int wstatus;		/* log_store_write_status */
+	char why[256];			/* the open's detail for `err` */
 	/* The plate index: built at a write open, caught up on use when
 	 * read-only (pxsync serialises the catch-ups). */
 	log__plates *px;
@@ -179,6 +187,8 @@ const char *log_strerror(int err)
 	case LOG_EREADONLY: return "store or transaction is read-only";
 	case LOG_ESTREAM: return "no own stream, or peer append to our own stream";
 	case LOG_ESTOPPED: return "writer stopped";
+	case LOG_ELOCKED: return "data directory in use by another parklogd";
+	case LOG_ENOSPACE: return "disk full: no space left for the data directory";
 	}
 	if (err >= LOG_EEVENT_SYNTAX && err <= LOG_EEVENT_SPACE)
 		return log_event_strerror(err);
@@ -496,6 +506,56 @@ static int log__plate_guess(const char *b, size_t len, char plate[LOG_PLATE_MAX 
 	return log_plate_normalise(plate, plate, why, sizeof why) == 0 ? 0 : LOG_ECORRUPT;
 }
 
+/* The write open's check of the log (store.h): one stream's records in
+ * order, as the index scan reads them anyway. The hashes are computed by
+ * that scan in any case; this adds seq contiguity and the prefix sums. */
+typedef struct log__chk {
+	const struct log__sc *sc;
+	uint64_t seq, P;	/* the last record seen (0, 0 before the first) */
+} log__chk;
+
+static int log__corrupt(log_store *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int log__corrupt(log_store *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->why, sizeof s->why, fmt, ap);
+	va_end(ap);
+	return LOG_ECORRUPT;
+}
+
+static int log__chk_rec(log_store *s, log__chk *k, const log_rec *r)
+{
+	const char *name = k->sc->name;
+
+	if (r->seq != k->seq + 1)
+		return log__corrupt(s, "stream %s: seq %" PRIu64 " follows %" PRIu64,
+		    name, r->seq, k->seq);
+	if (XXH3_64bits(r->bytes, r->len) != r->h)
+		return log__corrupt(s, "stream %s seq %" PRIu64 ": the event's "
+		    "bytes fail their hash", name, r->seq);
+	if (r->P != k->P + r->h)
+		return log__corrupt(s, "stream %s seq %" PRIu64 ": prefix sum "
+		    "%016" PRIx64 ", expected %016" PRIx64, name, r->seq, r->P,
+		    k->P + r->h);
+	k->seq = r->seq;
+	k->P = r->P;
+	return 0;
+}
+
+static int log__chk_end(log_store *s, const log__chk *k)
+{
+	if (k->seq != k->sc->head_seq || k->P != k->sc->head_P)
+		return log__corrupt(s, "stream %s: head (seq %" PRIu64 ", P %016"
+		    PRIx64 ") but its records end at (seq %" PRIu64 ", P %016"
+		    PRIx64 ")", k->sc->name, k->sc->head_seq, k->sc->head_P,
+		    k->seq, k->P);
+	return 0;
+}
+
 /* Index stream sc's events after what the index covers, up to its head in
  * this txn. */
 static int log__plates_sync_stream(log_txn *t, struct log__sc *sc)
@@ -508,6 +568,8 @@ static int log__plates_sync_stream(log_txn *t, struct log__sc *sc)
 	log_rec r;
 	int rc;
 
+	log__chk chk = { sc, from - 1, 0 };
+
 	if (from > sc->head_seq)
 		return 0;
 	if ((rc = log__sc_pxreg(t, sc)) != 0 ||
@@ -518,8 +580,16 @@ static int log__plates_sync_stream(log_txn *t, struct log__sc *sc)
 	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if ((rc = log__rec_shape(&k, &v, &r)) != 0)
 			goto err;
-		if (r.stream_no != sc->no || r.seq > sc->head_seq)
+		if (r.stream_no != sc->no)
 			break;
+		if (r.seq > sc->head_seq) {
+			if (!t->s->readonly)
+				rc = log__corrupt(t->s, "stream %s: records beyond "
+				    "its head seq %" PRIu64, sc->name, sc->head_seq);
+			break;
+		}
+		if (!t->s->readonly && (rc = log__chk_rec(t->s, &chk, &r)) != 0)
+			goto err;
 		if (r.ts > t->s->max_ts)
 			t->s->max_ts = r.ts;
 		/* A record that fails its hash is still indexed if its plate
@@ -536,6 +606,11 @@ static int log__plates_sync_stream(log_txn *t, struct log__sc *sc)
 			goto err;
 	}
 	rc = rc == MDB_NOTFOUND ? 0 : rc;
+	if (rc == 0 && !t->s->readonly)
+		rc = log__chk_end(t->s, &chk);
+	else if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND)
+		rc = log__corrupt(t->s, "stream %s: B-tree of the log: %s",
+		    sc->name, mdb_strerror(rc));
 err:
 	if (c != NULL)
 		mdb_cursor_close(c);
@@ -778,6 +853,74 @@ err:
 	return rc;
 }
 
+/* One writer per data directory: an flock on LOG_LOCK_FILE for the life
+ * of the store (released by the kernel if the process dies), with our pid
+ * in it for the message of the next one. flock, not fcntl: it conflicts
+ * within one process too, and closing another fd of the file keeps it. */
+static int log__lock_dir(log_store *s, const char *dir)
+{
+	char path[4200], pid[32];
+	int fd, n;
+
+	snprintf(path, sizeof path, "%s/%s", dir, LOG_LOCK_FILE);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
+		return errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		n = errno;
+		close(fd);
+		return n == EWOULDBLOCK ? LOG_ELOCKED : n;
+	}
+	s->lockfd = fd;
+	/* Best effort: on a full disk the lock holds without the pid. */
+	n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+		msg_debug("%s: pid not written", path);
+	return 0;
+}
+
+long log_store_lock_holder(const char *dir)
+{
+	char path[4200], buf[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "%s/%s", dir, LOG_LOCK_FILE);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+/* LMDB sizes its lock file with ftruncate and then writes it through a
+ * shared map: on a full file system the first touch of a page the file
+ * system cannot allocate is SIGBUS. So allocate it first (its size for the
+ * default 126 readers is 8 KiB; a larger existing file keeps its size).
+ * The data file is written with pwrite (no MDB_WRITEMAP): errors, not
+ * signals. */
+#define LOG__LOCKMDB_SIZE 8192
+static int log__prealloc_lock(const char *dir)
+{
+	char path[4200];
+	struct stat st;
+	off_t len = LOG__LOCKMDB_SIZE;
+	int fd, rc;
+
+	snprintf(path, sizeof path, "%s/lock.mdb", dir);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
+		return errno == ENOSPC || errno == EDQUOT ? LOG_ENOSPACE : errno;
+	if (fstat(fd, &st) == 0 && st.st_size > len)
+		len = st.st_size;
+	rc = posix_fallocate(fd, 0, len);
+	close(fd);
+	if (rc == EOPNOTSUPP || rc == EINVAL)
+		rc = 0;		/* no fallocate here: LMDB as before */
+	return rc == ENOSPC || rc == EDQUOT ? LOG_ENOSPACE : rc;
+}
+
 static int log__open_env(log_store *s, const char *dir, const log_store_opts *o)
 {
 	unsigned int fl = MDB_NOTLS;
@@ -792,6 +935,9 @@ static int log__open_env(log_store *s, const char *dir, const log_store_opts *o)
 		fl |= MDB_RDONLY;
 	} else if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
 		return errno;
+	} else if ((rc = log__lock_dir(s, dir)) != 0 ||
+	    (rc = log__prealloc_lock(dir)) != 0) {
+		return rc;
 	}
 	fl |= o->durability == LOG_DURABLE_META ? MDB_NOMETASYNC :
 	    o->durability == LOG_DURABLE_NONE ? MDB_NOSYNC : 0;
@@ -808,7 +954,28 @@ static int log__open_env(log_store *s, const char *dir, const log_store_opts *o)
 	return mdb_reader_check(s->env, NULL);
 }
 
+/* An I/O error is a full disk if the disk is (nearly) full: LMDB reports a
+ * short write as EIO. */
+#define LOG__FULL_BELOW ((unsigned long long)16 << 20)
+static int log__space_err(const log_store *s, int rc)
+{
+	struct statvfs fs;
+
+	if (rc == ENOSPC || rc == EDQUOT)
+		return LOG_ENOSPACE;
+	if (rc == EIO && statvfs(s->dir, &fs) == 0 &&
+	    (unsigned long long)fs.f_bavail * fs.f_frsize < LOG__FULL_BELOW)
+		return LOG_ENOSPACE;
+	return rc;
+}
+
 int log_store_open(const char *dir, const log_store_opts *opts, log_store **out)
+{
+	return log_store_open_err(dir, opts, out, NULL, 0);
+}
+
+int log_store_open_err(const char *dir, const log_store_opts *opts,
+    log_store **out, char *err, size_t errlen)
 {
 	static const log_store_opts none;
 	const log_store_opts *o = opts ? opts : &none;
@@ -818,6 +985,8 @@ int log_store_open(const char *dir, const log_store_opts *opts, log_store **out)
 	if (s == NULL)
 		return ENOMEM;
 	s->readonly = o->readonly;
+	s->lockfd = -1;
+	snprintf(s->dir, sizeof s->dir, "%s", dir);
 	s->apply = o->apply;
 	s->apply_ctx = o->apply_ctx;
 	if (o->origin != NULL && !o->readonly) {
@@ -838,6 +1007,9 @@ int log_store_open(const char *dir, const log_store_opts *opts, log_store **out)
 	*out = s;
 	return 0;
 err:
+	rc = log__space_err(s, rc);
+	if (s->why[0] != '\0')
+		log__err(err, errlen, "%s", s->why);
 	log_store_close(s);
 	return rc;
 }
@@ -848,6 +1020,8 @@ void log_store_close(log_store *s)
 		return;
 	if (s->env != NULL)
 		mdb_env_close(s->env);
+	if (s->lockfd >= 0)
+		close(s->lockfd);	/* after LMDB: releases the directory */
 	pthread_cond_destroy(&s->gcv);
 	pthread_mutex_destroy(&s->gmu);
 	pthread_mutex_destroy(&s->pxsync);
@@ -865,6 +1039,11 @@ void log_store_set_precommit(log_store *s, log_precommit_fn fn, void *ctx)
 {
 	s->precommit = fn;
 	s->precommit_ctx = ctx;
+}
+
+int log_store_write_status(const log_store *s)
+{
+	return atomic_load(&((log_store *)s)->wstatus);
 }
 
 uint64_t log_txn_serial(const log_txn *t)
@@ -1120,7 +1299,9 @@ int log_txn_commit(log_txn *t)
 	if ((rc = log__full(t, rc)) != 0) {
 		mdb_txn_abort(t->txn);
 	} else {
-		rc = log__full(t, mdb_txn_commit(t->txn));
+		/* Only LMDB's own commit says whether the disk takes writes. */
+		rc = log__space_err(t->s, log__full(t, mdb_txn_commit(t->txn)));
+		atomic_store(&t->s->wstatus, rc == MDB_MAP_FULL ? 0 : rc);
 	}
 	if (rc == 0) {
 		t->nundo = 0;	/* the index keeps what was committed */

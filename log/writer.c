@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "log/writer.h"
+#include "msg/msg.h"
 
 struct log_writer {
 	log_store *s;
@@ -21,7 +22,13 @@ struct log_writer {
 	size_t nrg, caprg;
 	size_t events;
 	uint64_t commit_ns;
+	int warned_rc;			/* the failure last reported, 0 if none */
+	uint64_t warned_ns;
 };
+
+/* A failed batch is reported on stderr: at once when the error is new,
+ * then at most every LOG__WARN_NS while it lasts; its end once. */
+#define LOG__WARN_NS (10ull * 1000000000u)
 
 static uint64_t log__now_ns(void)
 {
@@ -117,6 +124,24 @@ static void log__account(log_writer *w, size_t n, int rc)
 	pthread_mutex_unlock(&w->mu);
 }
 
+static void log__report(log_writer *w, size_t n, int rc)
+{
+	uint64_t now = log__now_ns();
+
+	if (rc == 0) {
+		if (w->warned_rc != 0)
+			msg_warnx("log: commits succeed again");
+		w->warned_rc = 0;
+		return;
+	}
+	if (rc == w->warned_rc && now - w->warned_ns < LOG__WARN_NS)
+		return;
+	msg_warnx("log: commit failed, %zu requests refused: %s", n,
+	    log_strerror(rc));
+	w->warned_rc = rc;
+	w->warned_ns = now;
+}
+
 /* Take `bad` out of the batch; it is answered apart with its error. */
 static log_job *log__drop(log_job *batch, log_job *bad, size_t *n)
 {
@@ -145,6 +170,7 @@ static void log__batch(log_writer *w, log_job *batch, size_t n)
 	if (batch == NULL)
 		return;
 	log__account(w, n, rc);
+	log__report(w, n, rc);
 	if (rc == 0 && w->o.on_commit != NULL) {
 		ci = (log_commit_info){ .jobs = n, .events = w->events, .ranges = w->rg,
 		    .nranges = w->nrg, .commit_ns = w->commit_ns };

@@ -382,6 +382,36 @@ static void node_committed(void *ctx, const log_commit_info *ci)
 	api_server_committed(n->api, ci);
 }
 
+/* Why the data directory cannot be opened, in the operator's terms. */
+static void store_open_failed(const char *dir, int rc, const char *why)
+{
+	long pid;
+
+	switch (rc) {
+	case LOG_ELOCKED:
+		pid = log_store_lock_holder(dir);
+		if (pid > 0)
+			msg_warnx("%s: data directory in use by another parklogd "
+			    "(pid %ld); one process per data directory", dir, pid);
+		else
+			msg_warnx("%s: data directory in use by another parklogd; "
+			    "one process per data directory", dir);
+		break;
+	case LOG_ENOSPACE:
+		msg_warnx("%s: disk full: no space to open the log; free space "
+		    "on its file system and start again", dir);
+		break;
+	case LOG_ECORRUPT: case MDB_CORRUPTED: case MDB_PAGE_NOTFOUND:
+		msg_warnx("%s: the data file is corrupt: %s; refusing to start. "
+		    "Run `parklog verify %s` for the full report, then restore "
+		    "from a backup or a peer", dir, why[0] ? why : log_strerror(rc),
+		    dir);
+		break;
+	default:
+		msg_warnx("%s: %s%s%s", dir, log_strerror(rc), why[0] ? ": " : "", why);
+	}
+}
+
 static int node_start(node *n)
 {
 	const conf *c = n->cf;
@@ -391,12 +421,14 @@ static int node_start(node *n)
 	api_opts ao = { .port = c->http.port, .max_body = c->max_body,
 	    .max_header = c->max_header, .max_conns = c->max_conns,
 	    .conn_timeout_s = c->conn_timeout_s };
+	char why[256] = "";
 	int rc;
 
 	if ((rc = make_dir(c->data_dir)) != 0)
 		return msg_warnx("%s: %s", c->data_dir, strerror(rc)), rc;
-	if ((rc = log_store_open(c->data_dir, &so, &n->store)) != 0)
-		return msg_warnx("%s: %s", c->data_dir, log_strerror(rc)), rc;
+	if ((rc = log_store_open_err(c->data_dir, &so, &n->store, why,
+	    sizeof why)) != 0)
+		return store_open_failed(c->data_dir, rc, why), rc;
 	if ((rc = proj_open(n->store, &c->tariff, &n->proj)) != 0)
 		return msg_warnx("%s: projections: %s", c->data_dir,
 		    proj_strerror(rc)), rc;

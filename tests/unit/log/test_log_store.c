@@ -828,7 +828,8 @@ TEST(every_read_verifies_the_hash)
 	corrupt(t_tmpdir, si.no, 5);
 	corrupt(t_tmpdir, si.no, 11);
 
-	s = open_new("central-1");
+	/* The reads of an auditor (read-only: a write open refuses, below). */
+	T_EQ_INT(0, log_store_open(t_tmpdir, &(log_store_opts){ .readonly = 1 }, &s));
 	T_EQ_INT(0, log_txn_begin(s, 0, &t));
 	T_EQ_INT(0, log_txn_get_pos(t, si.no, 4, &r));
 	T_EQ_INT(LOG_ECORRUPT, log_txn_get_pos(t, si.no, 5, &r));
@@ -843,6 +844,81 @@ TEST(every_read_verifies_the_hash)
 	T_EQ_INT(LOG_ECORRUPT, log_iter_next(it, &r));
 	log_iter_free(it);
 	log_txn_abort(t);
+	log_store_close(s);
+}
+
+/* Issue 12: a write open checks the log and refuses a corrupt one, saying
+ * where; nothing is changed (a read-only open still reads it). */
+TEST(write_open_refuses_a_corrupt_log)
+{
+	log_store_opts o = { .origin = "central-1", .durability = LOG_DURABLE_NONE };
+	log_store *s = open_new("central-1");
+	log_stream_info si;
+	char err[256] = "", want[128];
+	log_txn *t;
+
+	own_batch(s, 10, 0);
+	T_EQ_INT(0, log_txn_begin(s, 0, &t));
+	si = find(t, log_store_own_stream(s));
+	log_txn_abort(t);
+	log_store_close(s);
+	corrupt(t_tmpdir, si.no, 7);
+	s = NULL;
+	T_EQ_INT(LOG_ECORRUPT, log_store_open_err(t_tmpdir, &o, &s, err, sizeof err));
+	T_ASSERT(s == NULL);
+	snprintf(want, sizeof want, "stream %s seq 7: the event's bytes fail their hash",
+	    si.name);
+	T_EQ_STR(want, err);
+	/* Refused again: the failed open changed nothing. */
+	T_EQ_INT(LOG_ECORRUPT, log_store_open(t_tmpdir, &o, &s));
+}
+
+/* Issue 12: a head that disagrees with the records is refused too. */
+TEST(write_open_refuses_a_head_beyond_the_records)
+{
+	log_store_opts o = { .origin = "central-1", .durability = LOG_DURABLE_NONE };
+	log_store *s = open_new("central-1");
+	log_stream_info si;
+	char err[256] = "";
+	MDB_txn *mt;
+	MDB_dbi dbi;
+	MDB_val k;
+	uint8_t kb[12];
+	log_txn *t;
+
+	own_batch(s, 5, 0);
+	T_EQ_INT(0, log_txn_begin(s, 0, &t));
+	si = find(t, log_store_own_stream(s));
+	log_txn_abort(t);
+	/* Delete the last record of the stream behind the store's back. */
+	T_EQ_INT(0, mdb_txn_begin(log_store_env(s), NULL, 0, &mt));
+	T_EQ_INT(0, mdb_dbi_open(mt, "log", 0, &dbi));
+	kb[0] = (uint8_t)(si.no >> 24); kb[1] = (uint8_t)(si.no >> 16);
+	kb[2] = (uint8_t)(si.no >> 8); kb[3] = (uint8_t)si.no;
+	memset(kb + 4, 0, 7);
+	kb[11] = 5;
+	k = (MDB_val){ 12, kb };
+	T_EQ_INT(0, mdb_del(mt, dbi, &k, NULL));
+	T_EQ_INT(0, mdb_txn_commit(mt));
+	log_store_close(s);
+	T_EQ_INT(LOG_ECORRUPT, log_store_open_err(t_tmpdir, &o, &s, err, sizeof err));
+	T_ASSERT(strstr(err, "head (seq 5") != NULL);
+}
+
+/* Issue 12: one writer per data directory, also within one process; a
+ * read-only open works beside it; the lock goes with the store. */
+TEST(one_writer_per_directory)
+{
+	log_store_opts o = { .origin = "central-1", .durability = LOG_DURABLE_NONE };
+	log_store *s = open_new("central-1"), *s2 = NULL;
+
+	T_EQ_INT(LOG_ELOCKED, log_store_open(t_tmpdir, &o, &s2));
+	T_ASSERT(s2 == NULL);
+	T_EQ_INT((long)getpid(), log_store_lock_holder(t_tmpdir));
+	T_EQ_INT(0, log_store_open(t_tmpdir, &(log_store_opts){ .readonly = 1 }, &s2));
+	log_store_close(s2);
+	log_store_close(s);
+	T_EQ_INT(0, log_store_open(t_tmpdir, &o, &s));
 	log_store_close(s);
 }
 
