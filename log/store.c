@@ -527,14 +527,14 @@ static int log__corrupt(log_store *s, const char *fmt, ...)
 	return LOG_ECORRUPT;
 }
 
-static int log__chk_rec(log_store *s, log__chk *k, const log_rec *r)
+static int log__chk_rec(log_store *s, log__chk *k, const log_rec *r, int hash_ok)
 {
 	const char *name = k->sc->name;
 
 	if (r->seq != k->seq + 1)
 		return log__corrupt(s, "stream %s: seq %" PRIu64 " follows %" PRIu64,
 		    name, r->seq, k->seq);
-	if (XXH3_64bits(r->bytes, r->len) != r->h)
+	if (!hash_ok)
 		return log__corrupt(s, "stream %s seq %" PRIu64 ": the event's "
 		    "bytes fail their hash", name, r->seq);
 	if (r->P != k->P + r->h)
@@ -566,8 +566,7 @@ static int log__plates_sync_stream(log_txn *t, struct log__sc *sc)
 	MDB_cursor *c = NULL;
 	log_event ev;
 	log_rec r;
-	int rc;
-
+	int rc, hash_ok;
 	log__chk chk = { sc, from - 1, 0 };
 
 	if (from > sc->head_seq)
@@ -588,14 +587,15 @@ static int log__plates_sync_stream(log_txn *t, struct log__sc *sc)
 				    "its head seq %" PRIu64, sc->name, sc->head_seq);
 			break;
 		}
-		if (!t->s->readonly && (rc = log__chk_rec(t->s, &chk, &r)) != 0)
+		hash_ok = XXH3_64bits(r.bytes, r.len) == r.h;
+		if (!t->s->readonly && (rc = log__chk_rec(t->s, &chk, &r, hash_ok)) != 0)
 			goto err;
 		if (r.ts > t->s->max_ts)
 			t->s->max_ts = r.ts;
 		/* A record that fails its hash is still indexed if its plate
 		 * can be found, so that reading it through the index reports
 		 * the corruption (as every read does) instead of hiding it. */
-		if (XXH3_64bits(r.bytes, r.len) == r.h)
+		if (hash_ok)
 			rc = log_event_decode_stored(r.bytes, r.len, &ev);
 		else
 			rc = log__plate_guess(r.bytes, r.len, ev.plate);
