@@ -61,7 +61,9 @@ struct log_store {
 	char origin[LOG_ORIGIN_MAX + 1];
 	char home[LOG_ORIGIN_MAX + 1];	/* origin in meta: marks "own" streams */
 	uint64_t epoch;
-	uint32_t own_no;
+	/* Our stream's number once the first own append of this open created
+	 * it, 0 before; written by the writer, read by any thread. */
+	_Atomic uint32_t own_no;
 	char own_stream[LOG_STREAM_MAX + 1];
 	log_apply_fn apply;
 	void *apply_ctx;
@@ -100,6 +102,7 @@ struct log_txn {
 	MDB_txn *txn;
 	uint64_t serial;
 	int failed;		/* an append failed half-way: must not commit */
+	int own_created;	/* created our stream: undone unless it commits */
 	int write;
 	int locked;
 	struct log__sc *sc;
@@ -430,6 +433,9 @@ static int log__streams_push(log_txn *t, const MDB_val *k, const MDB_val *v,
 	for (size_t i = 0; i < t->nsc && cached == NULL; i++)
 		if (t->sc[i].no == sc.no)
 			cached = &t->sc[i];
+	/* Empty streams (made by opens of older versions) are not listed. */
+	if ((cached ? cached : &sc)->head_seq == 0)
+		return 0;
 	if (*n == *cap) {
 		size_t c2 = *cap ? *cap * 2 : 16;
 		log_stream_info *p = realloc(*arr, c2 * sizeof *p);
@@ -453,7 +459,8 @@ int log_txn_streams(log_txn *t, log_stream_info **out, size_t *n)
 
 	if ((rc = mdb_cursor_open(t->txn, t->s->streams, &c)) != 0)
 		goto err;
-	while ((rc = mdb_cursor_get(c, &k, &v, cnt ? MDB_NEXT : MDB_FIRST)) == 0)
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
 		if ((rc = log__streams_push(t, &k, &v, &arr, &cnt, &cap)) != 0)
 			goto err;
 	if (rc != MDB_NOTFOUND)
@@ -781,7 +788,9 @@ static int log__valid_origin(const char *o)
 	return 1;
 }
 
-/* Our stream of this open: a fresh random epoch, registered in `streams`. */
+/* Our stream of this open: a fresh random epoch, never used before. It is
+ * registered in `streams` by the first own append (log__own_create), so an
+ * open that appends nothing leaves no empty stream (DESIGN.md "Streams"). */
 static int log__own_stream(log_txn *t)
 {
 	log_store *s = t->s;
@@ -794,15 +803,27 @@ static int log__own_stream(log_txn *t)
 		log_stream_name(s->own_stream, s->origin, s->epoch);
 		rc = log__sc_name(t, s->own_stream, &sc);
 	} while (rc == 0);		/* 2^-64: but never reuse a stream */
-	if (rc != LOG_NOTFOUND ||
-	    (rc = log__sc_create(t, s->own_stream, s->epoch, &sc)) != 0)
+	if (rc != LOG_NOTFOUND)
 		return rc;
-	s->own_no = sc->no;
 	if ((rc = log__meta_put(t->txn, s, "origin", s->origin, strlen(s->origin))) != 0)
 		return rc;
 	memcpy(s->home, s->origin, sizeof s->home);
-	return log__meta_put(t->txn, s, "own_stream", s->own_stream,
-	    strlen(s->own_stream));
+	return 0;
+}
+
+/* The first own append of this open: create our stream in its txn. */
+static int log__own_create(log_txn *t, struct log__sc **sc)
+{
+	log_store *s = t->s;
+	int rc;
+
+	if ((rc = log__sc_create(t, s->own_stream, s->epoch, sc)) != 0 ||
+	    (rc = log__meta_put(t->txn, s, "own_stream", s->own_stream,
+	    strlen(s->own_stream))) != 0)
+		return log__full(t, rc);
+	t->own_created = 1;
+	s->own_no = (*sc)->no;
+	return 0;
 }
 
 static int log__old_max_ts(log_txn *t)
@@ -1251,6 +1272,8 @@ static void log__txn_free(log_txn *t)
 	}
 	if (t->locked)
 		log__leave(t->s);
+	if (t->own_created)	/* not committed: the next append creates it */
+		t->s->own_no = 0;
 	log__plates_undo(t);	/* nothing left unless it committed */
 	free(t->undo);
 	free(t->sc);
@@ -1305,6 +1328,7 @@ int log_txn_commit(log_txn *t)
 	}
 	if (rc == 0) {
 		t->nundo = 0;	/* the index keeps what was committed */
+		t->own_created = 0;
 		if (t->max_ts > t->s->max_ts)
 			t->s->max_ts = t->max_ts;
 	}
@@ -1460,7 +1484,11 @@ int log_txn_append_own(log_txn *t, log_event *ev)
 		return LOG_EREADONLY;
 	if (!s->has_origin)
 		return LOG_ESTREAM;
-	if ((rc = log__sc_no(t, s->own_no, &sc)) != 0)
+	if (s->own_no == 0)
+		rc = log__own_create(t, &sc);
+	else
+		rc = log__sc_no(t, s->own_no, &sc);
+	if (rc != 0)
 		return rc;
 	memcpy(ev->origin, s->origin, sizeof ev->origin);
 	ev->epoch = s->epoch;

@@ -142,8 +142,9 @@ MDB_env *log_store_env(log_store *s);
 /* Open or create (if writable) another named database in the environment,
  * e.g. a projection table. Call after open, before any other transaction. */
 int log_store_dbi(log_store *s, const char *name, unsigned int flags, MDB_dbi *out);
-/* Our current own stream, or NULL if the store has no origin. The string
- * lives as long as the store. */
+/* Our current own stream's name, or NULL if the store has no origin (the
+ * stream itself exists from the first own append of this open). The
+ * string lives as long as the store. */
 const char *log_store_own_stream(const log_store *s);
 const char *log_store_origin(const log_store *s);
 
@@ -225,8 +226,9 @@ typedef struct log_stream_info {
 int log_txn_get_id(log_txn *t, const char *id, log_rec *out);
 int log_txn_get_pos(log_txn *t, uint32_t stream_no, uint64_t seq, log_rec *out);
 
-/* All streams, in stream_no order (the version vector is their heads).
- * *out is malloc'd; the caller frees it. */
+/* All streams that hold events, in stream_no order (the version vector is
+ * their heads; an empty stream, left by an open of an older version, is
+ * not listed). *out is malloc'd; the caller frees it. */
 int log_txn_streams(log_txn *t, log_stream_info **out, size_t *n);
 int log_txn_stream_find(log_txn *t, const char *name, log_stream_info *out);
 

@@ -271,7 +271,7 @@ TEST(duplicate_is_a_noop)
 TEST(fork_never_overwrites)
 {
 	log_store *s = open_new("central-1");
-	char buf[LOG_EVENT_MAX], err[160] = "";
+	char buf[LOG_EVENT_MAX], err[160] = "", name[LOG_STREAM_MAX + 1];
 	log_txn *t;
 	log_rec r;
 	int n;
@@ -283,7 +283,8 @@ TEST(fork_never_overwrites)
 	n = peer(buf, "central-2", 9, 2, T0 + 2, "29A12345", 5);
 	T_EQ_INT(LOG_EFORK, log_txn_append_peer(t, buf, (size_t)n, err, sizeof err));
 	T_ASSERT(strstr(err, "fork") != NULL);
-	T_EQ_INT(0, log_txn_get_pos(t, 1 + 1, 2, &r));	/* own stream is 1 */
+	stream_name(name, "central-2", 9);
+	T_EQ_INT(0, log_txn_get_pos(t, find(t, name).no, 2, &r));
 	T_ASSERT(memmem(r.bytes, r.len, "29A12345-v2", 11) != NULL);
 	T_EQ_INT(0, log_txn_commit(t));
 	log_store_close(s);
@@ -919,6 +920,45 @@ TEST(one_writer_per_directory)
 	log_store_close(s2);
 	log_store_close(s);
 	T_EQ_INT(0, log_store_open(t_tmpdir, &o, &s));
+	log_store_close(s);
+}
+
+/* Issue 12 / DESIGN.md "Streams": our stream is created by the first own
+ * append after an open, not by the open; restarts that append nothing
+ * leave no stream in the vector. */
+TEST(stream_created_at_first_own_append)
+{
+	log_stream_info *st, si;
+	log_store *s;
+	log_txn *t;
+	size_t n;
+
+	for (int i = 0; i < 6; i++) {
+		s = open_new("central-1");
+		T_ASSERT(log_store_own_stream(s) != NULL);
+		log_store_close(s);
+	}
+	s = open_new("central-1");
+	T_EQ_INT(0, log_txn_begin(s, 0, &t));
+	T_EQ_INT(0, log_txn_streams(t, &st, &n));
+	T_EQ_U64(0, n);
+	free(st);
+	T_EQ_INT(LOG_NOTFOUND, log_txn_stream_find(t, log_store_own_stream(s), &si));
+	log_txn_abort(t);
+	/* An aborted first append leaves none either; the next one creates it. */
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	own(t, "29A12345", T0, 0, NULL);
+	log_txn_abort(t);
+	own_batch(s, 1, 0);
+	own_batch(s, 1, 1);
+	T_EQ_INT(0, log_txn_begin(s, 0, &t));
+	T_EQ_INT(0, log_txn_streams(t, &st, &n));
+	T_EQ_U64(1, n);
+	T_EQ_STR(log_store_own_stream(s), st[0].name);
+	T_EQ_U64(2, st[0].head_seq);
+	T_ASSERT(st[0].current && st[0].own);
+	free(st);
+	log_txn_abort(t);
 	log_store_close(s);
 }
 
