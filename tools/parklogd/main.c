@@ -54,12 +54,20 @@ typedef struct node {
 	api_edge *edges;	/* the policy's edges, kept for the api's copy */
 } node;
 
-static void usage(void)
+/* --help: the usage on stdout, exit 0; a wrong flag: on stderr, exit 1. */
+static void usage(int code)
 {
-	fprintf(stderr, "usage: parklogd [-dnqv] [-f file] [--id ID] [--data DIR]"
-	    " [--http ADDR:PORT]\n                [--p2p ADDR:PORT] [--gates ADDR:PORT]"
-	    " [--durability full|meta|none]\n");
-	exit(1);
+	fprintf(code ? stderr : stdout, "usage: parklogd [-dnqv] [-f file] [--id ID]"
+	    " [--data DIR] [--http ADDR:PORT]\n                [--p2p ADDR:PORT]"
+	    " [--gates ADDR:PORT] [--durability full|meta|none]\n"
+	    "       parklogd --help | --version\n");
+	if (code == 0)
+		printf("\n  -f file     configuration file (JSON; docs/config.md)\n"
+		    "  -n          check the configuration and exit\n"
+		    "  -q          warnings only;  -v, -d  debug messages\n"
+		    "  --id, --data, --http, --p2p, --gates, --durability\n"
+		    "              override the configuration file\n");
+	exit(code);
 }
 
 static void parse_flags(int argc, char **argv, flags *fl)
@@ -72,6 +80,7 @@ static void parse_flags(int argc, char **argv, flags *fl)
 		{ "gates", required_argument, NULL, 'G' },
 		{ "durability", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
@@ -90,11 +99,13 @@ static void parse_flags(int argc, char **argv, flags *fl)
 		case 'P': fl->p2p = optarg; break;
 		case 'G': fl->gates = optarg; break;
 		case 'S': fl->durability = optarg; break;
-		default: usage();
+		case 'h': usage(0); break;
+		case 'V': printf("parklogd %s\n", PARKLOG_VERSION); exit(0);
+		default: usage(1);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(1);
 }
 
 static int durability_parse(const char *s, enum log_durability *d)
