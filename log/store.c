@@ -817,10 +817,11 @@ static int log__own_create(log_txn *t, struct log__sc **sc)
 	log_store *s = t->s;
 	int rc;
 
+	/* Tables changed half-way must not commit (writer.h's rule). */
 	if ((rc = log__sc_create(t, s->own_stream, s->epoch, sc)) != 0 ||
 	    (rc = log__meta_put(t->txn, s, "own_stream", s->own_stream,
 	    strlen(s->own_stream))) != 0)
-		return log__full(t, rc);
+		return t->failed = log__full(t, rc);
 	t->own_created = 1;
 	s->own_no = (*sc)->no;
 	return 0;
@@ -1432,6 +1433,11 @@ static int log__write(log_txn *t, struct log__sc *sc, const log_event *ev, size_
 	    .seq = ev->seq, .ts = ev->ts, .type = ev->type };
 	int rc;
 
+	/* store.h: a stream's seqs are contiguous and P(seq) = P(seq-1) + h,
+	 * P(0) = 0: the new record goes right after the head, and an empty
+	 * stream's head P is 0. */
+	msg_assert(ev->seq == sc->head_seq + 1);
+	msg_assert(sc->head_seq != 0 || sc->head_P == 0);
 	rec.h = XXH3_64bits(rec.bytes, len);
 	rec.P = sc->head_P + rec.h;
 	memset(p, 0, LOG__HDR);

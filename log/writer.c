@@ -72,6 +72,19 @@ static int log__keep_ranges(log_writer *w, log_txn *t)
 	return 0;
 }
 
+/* Events this txn has appended so far (one range per stream touched). */
+static uint64_t log__appended(log_txn *t)
+{
+	const log_range *r;
+	uint64_t n = 0;
+	size_t nr;
+
+	log_txn_appended(t, &r, &nr);
+	for (size_t i = 0; i < nr; i++)
+		n += r[i].last_seq - r[i].first_seq + 1;
+	return n;
+}
+
 /* One attempt: run every job in one write txn and commit. If a job left
  * the txn unable to commit (an append failed half-way), *bad names it. */
 static int log__attempt(log_writer *w, log_job *batch, log_job **bad)
@@ -84,6 +97,8 @@ static int log__attempt(log_writer *w, log_job *batch, log_job **bad)
 	if ((rc = log_txn_begin(w->s, 1, &t)) != 0)
 		goto err;
 	for (log_job *j = batch; j != NULL; j = j->next__) {
+		uint64_t before = log__appended(t);
+
 		j->rc__ = j->run(j, t);
 		/* The txn is unusable after a full map: retry the batch. */
 		if (j->rc__ == MDB_MAP_FULL) {
@@ -94,6 +109,9 @@ static int log__attempt(log_writer *w, log_job *batch, log_job **bad)
 			*bad = j;
 			goto err;
 		}
+		/* writer.h: a run() that fails must not have appended anything
+		 * (else its events would commit with an error answered). */
+		msg_assert(j->rc__ == 0 || log__appended(t) == before);
 	}
 	if ((rc = log__keep_ranges(w, t)) != 0)
 		goto err;

@@ -3,6 +3,9 @@
 #include "tests/harness/t.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -959,6 +962,64 @@ TEST(stream_created_at_first_own_append)
 	T_ASSERT(st[0].current && st[0].own);
 	free(st);
 	log_txn_abort(t);
+	log_store_close(s);
+}
+
+/* Issue 12: store.h's P(0) = 0 is checked before a put: a stream whose
+ * stored head says (seq 0, P != 0) aborts the append with file:line rather
+ * than writing a record whose prefix sum no one can check. */
+TEST(head_continuity_is_asserted_before_a_put)
+{
+	char path[4200], out[4096] = "", name[LOG_STREAM_MAX + 1];
+	struct rlimit nocore = { 0, 0 };
+	log_store *s = open_new("central-1");
+	log_stream_info si;
+	uint8_t kb[4], vb[512];
+	MDB_val k = { 4, kb }, v;
+	MDB_txn *mt;
+	MDB_dbi dbi;
+	log_txn *t;
+	pid_t pid;
+	int st = 0, fd;
+	ssize_t n;
+
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	T_EQ_INT(0, append_peer(t, "central-2", 7, 1, T0, "29A12345", 1));
+	stream_name(name, "central-2", 7);
+	si = find(t, name);
+	T_EQ_INT(0, log_txn_commit(t));
+	/* The head record, rewritten behind the store: seq 0 but P 123. */
+	for (int i = 0; i < 4; i++)
+		kb[i] = (uint8_t)(si.no >> (24 - 8 * i));
+	T_EQ_INT(0, mdb_txn_begin(log_store_env(s), NULL, 0, &mt));
+	T_EQ_INT(0, mdb_dbi_open(mt, "streams", 0, &dbi));
+	T_EQ_INT(0, mdb_get(mt, dbi, &k, &v));
+	T_ASSERT(v.mv_size <= sizeof vb);
+	memcpy(vb, v.mv_data, v.mv_size);
+	memset(vb, 0, 16);
+	vb[15] = 123;
+	v.mv_data = vb;
+	T_EQ_INT(0, mdb_put(mt, dbi, &k, &v, 0));
+	T_EQ_INT(0, mdb_txn_commit(mt));
+	snprintf(path, sizeof path, "%s/stderr", t_tmpdir);
+	/* The child uses the parent's open store (a fresh write open would
+	 * refuse this head at its check); the parent only closes it after. */
+	if ((pid = fork()) == 0) {
+		setrlimit(RLIMIT_CORE, &nocore);
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0 ||
+		    dup2(fd, 2) < 0 || log_txn_begin(s, 1, &t) != 0)
+			_exit(2);
+		append_peer(t, "central-2", 7, 1, T0, "29A12345", 1);
+		_exit(0);
+	}
+	T_EQ_INT(pid, waitpid(pid, &st, 0));
+	T_ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+	T_ASSERT((fd = open(path, O_RDONLY)) >= 0);
+	n = read(fd, out, sizeof out - 1);
+	close(fd);
+	out[n > 0 ? n : 0] = '\0';
+	T_ASSERT(strstr(out, "store.c:") != NULL);
+	T_ASSERT(strstr(out, "assertion failed: sc->head_seq != 0 || sc->head_P == 0") != NULL);
 	log_store_close(s);
 }
 
