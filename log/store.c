@@ -805,7 +805,10 @@ static int log__own_stream(log_txn *t)
 	} while (rc == 0);		/* 2^-64: but never reuse a stream */
 	if (rc != LOG_NOTFOUND)
 		return rc;
-	if ((rc = log__meta_put(t->txn, s, "origin", s->origin, strlen(s->origin))) != 0)
+	/* Written only when it changes: an open that writes nothing also
+	 * works on a full disk (reads are served; appends answer 507). */
+	if (strcmp(s->home, s->origin) != 0 && (rc = log__meta_put(t->txn, s,
+	    "origin", s->origin, strlen(s->origin))) != 0)
 		return rc;
 	memcpy(s->home, s->origin, sizeof s->home);
 	return 0;

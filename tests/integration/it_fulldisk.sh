@@ -4,7 +4,8 @@
 #  (a) an append that finds no space answers 507 "disk full", says so on
 #      stderr, /healthz answers 503 "cannot write" until a write succeeds;
 #  (b) a fresh start on the full file system refuses with a clear message
-#      (it died of SIGBUS on LMDB's sparse lock file).
+#      (it died of SIGBUS on LMDB's sparse lock file);
+#  (c) a restart of a data directory on it serves (its open writes nothing).
 # Usage: it_fulldisk.sh PARKLOGD
 if [ "${PL_FULLDISK_INNER:-}" != 1 ]; then
 	if [ "$(id -u)" != 0 ] || ! unshare -m --propagation private true 2>/dev/null; then
@@ -53,8 +54,20 @@ rm -f "$MNT/fill"
 [ "$(health)" = 200 ] || pl_fail "/healthz after a write succeeded: $(cat "$PL_TMP_SAVE/health")"
 kill -9 "$PL_PID"; wait "$PL_PID" 2>/dev/null || true; PL_PID=""
 
-# (b) a fresh start on a full file system.
+# (c) a restart on the full file system: the open writes nothing, so it
+# starts and serves reads; an append is refused with 507.
 dd if=/dev/zero of="$MNT/fill" bs=4k 2>/dev/null || true
+pl_start_on "$1" data
+for _ in $(seq 1 100); do [ "$(health)" = 200 ] && break; sleep 0.1; done
+[ "$(health)" = 200 ] || pl_fail "restart on a full disk: $(cat "$PL_LOG")"
+code=200; i=0
+while [ "$code" = 200 ] && [ $i -lt 3000 ]; do
+	i=$((i + 1)); code=$(post "$(printf '31C%05d' $i)")
+done
+[ "$code" = 507 ] || pl_fail "append after a restart on a full disk: $code $(cat "$PL_TMP_SAVE/body")"
+kill -9 "$PL_PID"; wait "$PL_PID" 2>/dev/null || true; PL_PID=""
+
+# (b) a fresh start on a full file system.
 pl_start_on "$1" fresh
 set +e
 wait "$PL_PID"; rc=$?
