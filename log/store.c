@@ -584,8 +584,12 @@ static int log__plates_sync_stream(log_txn *t, struct log__sc *sc)
 	log__key(kb, sc->no, from);
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
 	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if ((rc = log__rec_shape(&k, &v, &r)) != 0)
+		if ((rc = log__rec_shape(&k, &v, &r)) != 0) {
+			if (!t->s->readonly)
+				log__corrupt(t->s, "stream %s: a record after seq %"
+				    PRIu64 " has not the shape of one", sc->name, chk.seq);
 			goto err;
+		}
 		if (r.stream_no != sc->no)
 			break;
 		if (r.seq > sc->head_seq) {
