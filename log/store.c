@@ -453,10 +453,13 @@ int log_txn_streams(log_txn *t, log_stream_info **out, size_t *n)
 {
 	MDB_cursor *c = NULL;
 	MDB_val k, v;
-	log_stream_info *arr = NULL;
-	size_t cnt = 0, cap = 0;
+	/* Never NULL, also with no stream: callers qsort or memcpy it. */
+	log_stream_info *arr = malloc(sizeof *arr);
+	size_t cnt = 0, cap = 1;
 	int rc;
 
+	if (arr == NULL)
+		return ENOMEM;
 	if ((rc = mdb_cursor_open(t->txn, t->s->streams, &c)) != 0)
 		goto err;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;

@@ -228,7 +228,7 @@ int log_txn_get_pos(log_txn *t, uint32_t stream_no, uint64_t seq, log_rec *out);
 
 /* All streams that hold events, in stream_no order (the version vector is
  * their heads; an empty stream, left by an open of an older version, is
- * not listed). *out is malloc'd; the caller frees it. */
+ * not listed). *out is malloc'd (also when *n is 0); the caller frees it. */
 int log_txn_streams(log_txn *t, log_stream_info **out, size_t *n);
 int log_txn_stream_find(log_txn *t, const char *name, log_stream_info *out);
 
