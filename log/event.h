@@ -110,7 +110,8 @@ enum log_ev_type log_ev_type_parse(const char *s);
 
 /* Normalise a plate as the seed does: upper-case, keep only A-Z and 0-9.
  * Writes at most LOG_PLATE_MAX+1 bytes to `out`. Returns 0 if the result is
- * 6..12 characters, otherwise LOG_EEVENT_VALUE with a message in err. */
+ * 6..12 characters, otherwise LOG_EEVENT_VALUE with a message in err. Input
+ * that is not valid UTF-8 is refused ("invalid UTF-8"), `out` then "". */
 int log_plate_normalise(const char *in, char out[LOG_PLATE_MAX + 1],
     char *err, size_t errlen);
 

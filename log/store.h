@@ -66,7 +66,9 @@ enum {
 	LOG_EREADONLY,		/* write attempted on a read-only store/txn */
 	LOG_ESTREAM,		/* an own append on a store opened without origin,
 				   or a peer append to our own current stream */
-	LOG_ESTOPPED		/* the writer no longer accepts jobs */
+	LOG_ESTOPPED,		/* the writer no longer accepts jobs */
+	LOG_ELOCKED,		/* another process writes this data directory */
+	LOG_ENOSPACE		/* the file system of the data directory is full */
 };
 
 /* Text for any result this module returns (LMDB's and errno's included). */
@@ -102,13 +104,33 @@ typedef struct log_store_opts {
 } log_store_opts;
 
 /* Open (creating if needed and writable) the log in directory `dir`.
- * Writable with an origin: a fresh random epoch starts our own stream
- * "<origin>:<epoch>"; the previous own streams are kept as they are (sealed).
+ * Writable with an origin: a fresh random epoch names our own stream
+ * "<origin>:<epoch>", created by the first own append of this open (a
+ * store that appends nothing leaves no empty stream); the previous own
+ * streams are kept as they are (sealed).
+ * A writable open takes an exclusive lock (flock) on `dir`/LOG_LOCK_FILE,
+ * held until log_store_close, and writes its pid there: a second writer,
+ * in this or another process, gets LOG_ELOCKED (log_store_lock_holder
+ * names the holder). Read-only opens take no lock and work beside it.
+ * A writable open checks the log before anything else (every record's
+ * hash, each stream's seq contiguity, prefix sums and head) and refuses a
+ * corrupt one with LOG_ECORRUPT, saying where in `err`. On a full file
+ * system it fails with LOG_ENOSPACE instead of touching unallocated pages.
  * Runs mdb_reader_check. On success *out owns the environment until
  * log_store_close. A read-only open of a directory without a parklog log
- * fails with LOG_ENOTPARKLOG. */
+ * fails with LOG_ENOTPARKLOG. `err` (may be NULL) gets a message on
+ * failure when there is more to say than log_strerror. */
+#define LOG_LOCK_FILE "parklogd.lock"
 int log_store_open(const char *dir, const log_store_opts *opts, log_store **out);
+int log_store_open_err(const char *dir, const log_store_opts *opts,
+    log_store **out, char *err, size_t errlen);
 void log_store_close(log_store *s);
+/* The pid written in `dir`'s lock file by its writer, or 0 if none. */
+long log_store_lock_holder(const char *dir);
+
+/* 0 while the last commit succeeded; else that commit's error (e.g.
+ * LOG_ENOSPACE, EIO) until a commit succeeds again. Any thread. */
+int log_store_write_status(const log_store *s);
 
 /* Set the apply hook after open (the projections need the open store before
  * they can hook themselves in). Not while a write transaction is open. */
@@ -124,8 +146,9 @@ MDB_env *log_store_env(log_store *s);
 /* Open or create (if writable) another named database in the environment,
  * e.g. a projection table. Call after open, before any other transaction. */
 int log_store_dbi(log_store *s, const char *name, unsigned int flags, MDB_dbi *out);
-/* Our current own stream, or NULL if the store has no origin. The string
- * lives as long as the store. */
+/* Our current own stream's name, or NULL if the store has no origin (the
+ * stream itself exists from the first own append of this open). The
+ * string lives as long as the store. */
 const char *log_store_own_stream(const log_store *s);
 const char *log_store_origin(const log_store *s);
 
@@ -211,8 +234,9 @@ typedef struct log_stream_info {
 int log_txn_get_id(log_txn *t, const char *id, log_rec *out);
 int log_txn_get_pos(log_txn *t, uint32_t stream_no, uint64_t seq, log_rec *out);
 
-/* All streams, in stream_no order (the version vector is their heads).
- * *out is malloc'd; the caller frees it. */
+/* All streams that hold events, in stream_no order (the version vector is
+ * their heads; an empty stream, left by an open of an older version, is
+ * not listed). *out is malloc'd (also when *n is 0); the caller frees it. */
 int log_txn_streams(log_txn *t, log_stream_info **out, size_t *n);
 int log_txn_stream_find(log_txn *t, const char *name, log_stream_info *out);
 

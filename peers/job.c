@@ -167,8 +167,12 @@ static int peer__batch_run(log_job *job, log_txn *t)
 	for (size_t i = 0; i < f->nevents; i++) {
 		err[0] = '\0';
 		rc = log_txn_append_peer(t, f->events[i].p, f->events[i].len, err, sizeof err);
-		if (rc != 0 && !peer__soft(rc))
-			return rc;	/* LMDB, I/O, projections: the txn fails */
+		if (rc != 0 && !peer__soft(rc)) {
+			/* LMDB, I/O, projections: the txn fails (earlier events
+			 * of this batch may be in it: writer.h's rule) */
+			log_txn_set_failed(t, rc);
+			return rc;
+		}
 		if (peer__append_result(j, rc, f->prev_seq + 1 + i, err))
 			break;
 	}

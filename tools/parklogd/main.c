@@ -54,12 +54,20 @@ typedef struct node {
 	api_edge *edges;	/* the policy's edges, kept for the api's copy */
 } node;
 
-static void usage(void)
+/* --help: the usage on stdout, exit 0; a wrong flag: on stderr, exit 1. */
+static void usage(int code)
 {
-	fprintf(stderr, "usage: parklogd [-dnqv] [-f file] [--id ID] [--data DIR]"
-	    " [--http ADDR:PORT]\n                [--p2p ADDR:PORT] [--gates ADDR:PORT]"
-	    " [--durability full|meta|none]\n");
-	exit(1);
+	fprintf(code ? stderr : stdout, "usage: parklogd [-dnqv] [-f file] [--id ID]"
+	    " [--data DIR] [--http ADDR:PORT]\n                [--p2p ADDR:PORT]"
+	    " [--gates ADDR:PORT] [--durability full|meta|none]\n"
+	    "       parklogd --help | --version\n");
+	if (code == 0)
+		printf("\n  -f file     configuration file (JSON; docs/config.md)\n"
+		    "  -n          check the configuration and exit\n"
+		    "  -q          warnings only;  -v, -d  debug messages\n"
+		    "  --id, --data, --http, --p2p, --gates, --durability\n"
+		    "              override the configuration file\n");
+	exit(code);
 }
 
 static void parse_flags(int argc, char **argv, flags *fl)
@@ -72,6 +80,7 @@ static void parse_flags(int argc, char **argv, flags *fl)
 		{ "gates", required_argument, NULL, 'G' },
 		{ "durability", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
@@ -90,11 +99,13 @@ static void parse_flags(int argc, char **argv, flags *fl)
 		case 'P': fl->p2p = optarg; break;
 		case 'G': fl->gates = optarg; break;
 		case 'S': fl->durability = optarg; break;
-		default: usage();
+		case 'h': usage(0); break;
+		case 'V': printf("parklogd %s\n", PARKLOG_VERSION); exit(0);
+		default: usage(1);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(1);
 }
 
 static int durability_parse(const char *s, enum log_durability *d)
@@ -385,6 +396,36 @@ static void node_committed(void *ctx, const log_commit_info *ci)
 	api_server_committed(n->api, ci);
 }
 
+/* Why the data directory cannot be opened, in the operator's terms. */
+static void store_open_failed(const char *dir, int rc, const char *why)
+{
+	long pid;
+
+	switch (rc) {
+	case LOG_ELOCKED:
+		pid = log_store_lock_holder(dir);
+		if (pid > 0)
+			msg_warnx("%s: data directory in use by another parklogd "
+			    "(pid %ld); one process per data directory", dir, pid);
+		else
+			msg_warnx("%s: data directory in use by another parklogd; "
+			    "one process per data directory", dir);
+		break;
+	case LOG_ENOSPACE:
+		msg_warnx("%s: disk full: no space to open the log; free space "
+		    "on its file system and start again", dir);
+		break;
+	case LOG_ECORRUPT: case MDB_CORRUPTED: case MDB_PAGE_NOTFOUND:
+		msg_warnx("%s: the data file is corrupt: %s; refusing to start. "
+		    "Run `parklog verify %s` for the full report, then restore "
+		    "from a backup or a peer", dir, why[0] ? why : log_strerror(rc),
+		    dir);
+		break;
+	default:
+		msg_warnx("%s: %s%s%s", dir, log_strerror(rc), why[0] ? ": " : "", why);
+	}
+}
+
 static int node_start(node *n)
 {
 	const conf *c = n->cf;
@@ -398,12 +439,14 @@ static int node_start(node *n)
 	    .request_deadline_s = c->request_deadline_s,
 	    .max_conns_per_ip = c->max_conns_per_ip,
 	    .reserved_conns = c->reserved_conns };
+	char why[256] = "";
 	int rc;
 
 	if ((rc = make_dir(c->data_dir)) != 0)
 		return msg_warnx("%s: %s", c->data_dir, strerror(rc)), rc;
-	if ((rc = log_store_open(c->data_dir, &so, &n->store)) != 0)
-		return msg_warnx("%s: %s", c->data_dir, log_strerror(rc)), rc;
+	if ((rc = log_store_open_err(c->data_dir, &so, &n->store, why,
+	    sizeof why)) != 0)
+		return store_open_failed(c->data_dir, rc, why), rc;
 	if ((rc = proj_open(n->store, &c->tariff, &n->proj)) != 0)
 		return msg_warnx("%s: projections: %s", c->data_dir,
 		    proj_strerror(rc)), rc;

@@ -3,6 +3,9 @@
 #include "tests/harness/t.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -272,7 +275,7 @@ TEST(duplicate_is_a_noop)
 TEST(fork_never_overwrites)
 {
 	log_store *s = open_new("central-1");
-	char buf[LOG_EVENT_MAX], err[160] = "";
+	char buf[LOG_EVENT_MAX], err[160] = "", name[LOG_STREAM_MAX + 1];
 	log_txn *t;
 	log_rec r;
 	int n;
@@ -284,7 +287,8 @@ TEST(fork_never_overwrites)
 	n = peer(buf, "central-2", 9, 2, T0 + 2, "29A12345", 5);
 	T_EQ_INT(LOG_EFORK, log_txn_append_peer(t, buf, (size_t)n, err, sizeof err));
 	T_ASSERT(strstr(err, "fork") != NULL);
-	T_EQ_INT(0, log_txn_get_pos(t, 1 + 1, 2, &r));	/* own stream is 1 */
+	stream_name(name, "central-2", 9);
+	T_EQ_INT(0, log_txn_get_pos(t, find(t, name).no, 2, &r));
 	T_ASSERT(memmem(r.bytes, r.len, "29A12345-v2", 11) != NULL);
 	T_EQ_INT(0, log_txn_commit(t));
 	log_store_close(s);
@@ -969,7 +973,8 @@ TEST(every_read_verifies_the_hash)
 	corrupt(t_tmpdir, si.no, 5);
 	corrupt(t_tmpdir, si.no, 11);
 
-	s = open_new("central-1");
+	/* The reads of an auditor (read-only: a write open refuses, below). */
+	T_EQ_INT(0, log_store_open(t_tmpdir, &(log_store_opts){ .readonly = 1 }, &s));
 	T_EQ_INT(0, log_txn_begin(s, 0, &t));
 	T_EQ_INT(0, log_txn_get_pos(t, si.no, 4, &r));
 	T_EQ_INT(LOG_ECORRUPT, log_txn_get_pos(t, si.no, 5, &r));
@@ -984,6 +989,178 @@ TEST(every_read_verifies_the_hash)
 	T_EQ_INT(LOG_ECORRUPT, log_iter_next(it, &r));
 	log_iter_free(it);
 	log_txn_abort(t);
+	log_store_close(s);
+}
+
+/* Issue 12: a write open checks the log and refuses a corrupt one, saying
+ * where; nothing is changed (a read-only open still reads it). */
+TEST(write_open_refuses_a_corrupt_log)
+{
+	log_store_opts o = { .origin = "central-1", .durability = LOG_DURABLE_NONE };
+	log_store *s = open_new("central-1");
+	log_stream_info si;
+	char err[256] = "", want[128];
+	log_txn *t;
+
+	own_batch(s, 10, 0);
+	T_EQ_INT(0, log_txn_begin(s, 0, &t));
+	si = find(t, log_store_own_stream(s));
+	log_txn_abort(t);
+	log_store_close(s);
+	corrupt(t_tmpdir, si.no, 7);
+	s = NULL;
+	T_EQ_INT(LOG_ECORRUPT, log_store_open_err(t_tmpdir, &o, &s, err, sizeof err));
+	T_ASSERT(s == NULL);
+	snprintf(want, sizeof want, "stream %s seq 7: the event's bytes fail their hash",
+	    si.name);
+	T_EQ_STR(want, err);
+	/* Refused again: the failed open changed nothing. */
+	T_EQ_INT(LOG_ECORRUPT, log_store_open(t_tmpdir, &o, &s));
+}
+
+/* Issue 12: a head that disagrees with the records is refused too. */
+TEST(write_open_refuses_a_head_beyond_the_records)
+{
+	log_store_opts o = { .origin = "central-1", .durability = LOG_DURABLE_NONE };
+	log_store *s = open_new("central-1");
+	log_stream_info si;
+	char err[256] = "";
+	MDB_txn *mt;
+	MDB_dbi dbi;
+	MDB_val k;
+	uint8_t kb[12];
+	log_txn *t;
+
+	own_batch(s, 5, 0);
+	T_EQ_INT(0, log_txn_begin(s, 0, &t));
+	si = find(t, log_store_own_stream(s));
+	log_txn_abort(t);
+	/* Delete the last record of the stream behind the store's back. */
+	T_EQ_INT(0, mdb_txn_begin(log_store_env(s), NULL, 0, &mt));
+	T_EQ_INT(0, mdb_dbi_open(mt, "log", 0, &dbi));
+	kb[0] = (uint8_t)(si.no >> 24); kb[1] = (uint8_t)(si.no >> 16);
+	kb[2] = (uint8_t)(si.no >> 8); kb[3] = (uint8_t)si.no;
+	memset(kb + 4, 0, 7);
+	kb[11] = 5;
+	k = (MDB_val){ 12, kb };
+	T_EQ_INT(0, mdb_del(mt, dbi, &k, NULL));
+	T_EQ_INT(0, mdb_txn_commit(mt));
+	log_store_close(s);
+	T_EQ_INT(LOG_ECORRUPT, log_store_open_err(t_tmpdir, &o, &s, err, sizeof err));
+	T_ASSERT(strstr(err, "head (seq 5") != NULL);
+}
+
+/* Issue 12: one writer per data directory, also within one process; a
+ * read-only open works beside it; the lock goes with the store. */
+TEST(one_writer_per_directory)
+{
+	log_store_opts o = { .origin = "central-1", .durability = LOG_DURABLE_NONE };
+	log_store *s = open_new("central-1"), *s2 = NULL;
+
+	T_EQ_INT(LOG_ELOCKED, log_store_open(t_tmpdir, &o, &s2));
+	T_ASSERT(s2 == NULL);
+	T_EQ_INT((long)getpid(), log_store_lock_holder(t_tmpdir));
+	T_EQ_INT(0, log_store_open(t_tmpdir, &(log_store_opts){ .readonly = 1 }, &s2));
+	log_store_close(s2);
+	log_store_close(s);
+	T_EQ_INT(0, log_store_open(t_tmpdir, &o, &s));
+	log_store_close(s);
+}
+
+/* Issue 12 / DESIGN.md "Streams": our stream is created by the first own
+ * append after an open, not by the open; restarts that append nothing
+ * leave no stream in the vector. */
+TEST(stream_created_at_first_own_append)
+{
+	log_stream_info *st, si;
+	log_store *s;
+	log_txn *t;
+	size_t n;
+
+	for (int i = 0; i < 6; i++) {
+		s = open_new("central-1");
+		T_ASSERT(log_store_own_stream(s) != NULL);
+		log_store_close(s);
+	}
+	s = open_new("central-1");
+	T_EQ_INT(0, log_txn_begin(s, 0, &t));
+	T_EQ_INT(0, log_txn_streams(t, &st, &n));
+	T_EQ_U64(0, n);
+	free(st);
+	T_EQ_INT(LOG_NOTFOUND, log_txn_stream_find(t, log_store_own_stream(s), &si));
+	log_txn_abort(t);
+	/* An aborted first append leaves none either; the next one creates it. */
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	own(t, "29A12345", T0, 0, NULL);
+	log_txn_abort(t);
+	own_batch(s, 1, 0);
+	own_batch(s, 1, 1);
+	T_EQ_INT(0, log_txn_begin(s, 0, &t));
+	T_EQ_INT(0, log_txn_streams(t, &st, &n));
+	T_EQ_U64(1, n);
+	T_EQ_STR(log_store_own_stream(s), st[0].name);
+	T_EQ_U64(2, st[0].head_seq);
+	T_ASSERT(st[0].current && st[0].own);
+	free(st);
+	log_txn_abort(t);
+	log_store_close(s);
+}
+
+/* Issue 12: store.h's P(0) = 0 is checked before a put: a stream whose
+ * stored head says (seq 0, P != 0) aborts the append with file:line rather
+ * than writing a record whose prefix sum no one can check. */
+TEST(head_continuity_is_asserted_before_a_put)
+{
+	char path[4200], out[4096] = "", name[LOG_STREAM_MAX + 1];
+	struct rlimit nocore = { 0, 0 };
+	log_store *s = open_new("central-1");
+	log_stream_info si;
+	uint8_t kb[4], vb[512];
+	MDB_val k = { 4, kb }, v;
+	MDB_txn *mt;
+	MDB_dbi dbi;
+	log_txn *t;
+	pid_t pid;
+	int st = 0, fd;
+	ssize_t n;
+
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	T_EQ_INT(0, append_peer(t, "central-2", 7, 1, T0, "29A12345", 1));
+	stream_name(name, "central-2", 7);
+	si = find(t, name);
+	T_EQ_INT(0, log_txn_commit(t));
+	/* The head record, rewritten behind the store: seq 0 but P 123. */
+	for (int i = 0; i < 4; i++)
+		kb[i] = (uint8_t)(si.no >> (24 - 8 * i));
+	T_EQ_INT(0, mdb_txn_begin(log_store_env(s), NULL, 0, &mt));
+	T_EQ_INT(0, mdb_dbi_open(mt, "streams", 0, &dbi));
+	T_EQ_INT(0, mdb_get(mt, dbi, &k, &v));
+	T_ASSERT(v.mv_size <= sizeof vb);
+	memcpy(vb, v.mv_data, v.mv_size);
+	memset(vb, 0, 16);
+	vb[15] = 123;
+	v.mv_data = vb;
+	T_EQ_INT(0, mdb_put(mt, dbi, &k, &v, 0));
+	T_EQ_INT(0, mdb_txn_commit(mt));
+	snprintf(path, sizeof path, "%s/stderr", t_tmpdir);
+	/* The child uses the parent's open store (a fresh write open would
+	 * refuse this head at its check); the parent only closes it after. */
+	if ((pid = fork()) == 0) {
+		setrlimit(RLIMIT_CORE, &nocore);
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0 ||
+		    dup2(fd, 2) < 0 || log_txn_begin(s, 1, &t) != 0)
+			_exit(2);
+		append_peer(t, "central-2", 7, 1, T0, "29A12345", 1);
+		_exit(0);
+	}
+	T_EQ_INT(pid, waitpid(pid, &st, 0));
+	T_ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+	T_ASSERT((fd = open(path, O_RDONLY)) >= 0);
+	n = read(fd, out, sizeof out - 1);
+	close(fd);
+	out[n > 0 ? n : 0] = '\0';
+	T_ASSERT(strstr(out, "store.c:") != NULL);
+	T_ASSERT(strstr(out, "assertion failed: sc->head_seq != 0 || sc->head_P == 0") != NULL);
 	log_store_close(s);
 }
 

@@ -5,7 +5,12 @@
  * arrived in — and equals a replay of the log from scratch. */
 #include "tests/harness/t.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <xxhash.h>
 
@@ -600,6 +605,55 @@ TEST(tariff_change_rebuilds_and_replay_agrees)
 	T_EQ_U64(b.digest, a.digest);
 	node_close(&n);
 	free(g.ev);
+}
+
+/* Issue 12: the counters in p_meta count rows and are never negative
+ * (proj.h); one that would go below 0 — here "inside" zeroed behind the
+ * projections' back, then an exit — aborts with file:line. */
+TEST(counters_never_negative_is_asserted)
+{
+	const int64_t t0 = 1764547200000LL;
+	node n = node_open("c1", "central-1");
+	char entry[LOG_ID_MAX + 1], dir[700], path[800], out[4096] = "";
+	struct rlimit nocore = { 0, 0 };
+	int64_t zero = 0;
+	MDB_val k = { 6, "inside" }, v = { sizeof zero, &zero };
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi meta;
+	pid_t pid;
+	int st = 0, fd;
+	ssize_t got;
+
+	gate(&n, LOG_EV_ENTRY_PENDING, "29A12345", t0, NULL, 0, entry);
+	node_close(&n);
+	snprintf(dir, sizeof dir, "%s/c1", t_tmpdir);
+	T_EQ_INT(0, mdb_env_create(&env));
+	T_EQ_INT(0, mdb_env_set_maxdbs(env, 32));
+	T_EQ_INT(0, mdb_env_open(env, dir, 0, 0644));
+	T_EQ_INT(0, mdb_txn_begin(env, NULL, 0, &txn));
+	T_EQ_INT(0, mdb_dbi_open(txn, "p_meta", 0, &meta));
+	T_EQ_INT(0, mdb_put(txn, meta, &k, &v, 0));
+	T_EQ_INT(0, mdb_txn_commit(txn));
+	mdb_env_close(env);
+	snprintf(path, sizeof path, "%s/stderr", t_tmpdir);
+	if ((pid = fork()) == 0) {
+		setrlimit(RLIMIT_CORE, &nocore);
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0 ||
+		    dup2(fd, 2) < 0)
+			_exit(2);
+		n = node_open("c1", "central-1");
+		gate(&n, LOG_EV_EXIT, "29A12345", t0 + 3600000, entry, 25000, NULL);
+		_exit(0);
+	}
+	T_EQ_INT(pid, waitpid(pid, &st, 0));
+	T_ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+	T_ASSERT((fd = open(path, O_RDONLY)) >= 0);
+	got = read(fd, out, sizeof out - 1);
+	close(fd);
+	out[got > 0 ? got : 0] = '\0';
+	T_ASSERT(strstr(out, "proj.c:") != NULL);
+	T_ASSERT(strstr(out, "assertion failed: n >= 0") != NULL);
 }
 
 /* Projections of an older schema: a read-only open refuses to read them
