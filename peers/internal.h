@@ -112,6 +112,8 @@ struct peer_service {
 	pthread_mutex_t mu;
 	peer__peer **peers;		/* [mu] array; elements [svc] as noted */
 	size_t npeers;
+	char id_conflict[256];		/* [mu] the last "same id as ours" seen */
+	uint64_t id_conflicts;		/* [mu] how many times */
 
 	pthread_mutex_t qmu;
 	pthread_cond_t qcond;

@@ -112,6 +112,11 @@ typedef struct peer_status {
 	size_t nvector;
 } peer_status;
 
+/* How many hellos came with our own id from another central (two centrals
+ * with one id), and the last such message into buf (NUL-terminated, "" if
+ * none). Thread-safe. Also in the API status as "id_conflict". */
+uint64_t peer_service_id_conflict(peer_service *svc, char *buf, size_t len);
+
 /* One entry per configured peer, in configuration order. *out is malloc'd;
  * free it with peer_status_free. 0 or ENOMEM. */
 int peer_service_status(peer_service *svc, peer_status **out, size_t *n);

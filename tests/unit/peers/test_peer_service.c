@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <cjson/cJSON.h>
+
 #include "peers/internal.h"
 #include "tests/unit/peers/node.h"
 
@@ -368,6 +370,163 @@ TEST(wrong_secret_refused)
 	T_ASSERT(tnode_status(&N[0], "central-2").auth_failures > 0);
 	T_ASSERT(tnode_status(&N[1], "central-1").auth_failures > 0);
 	T_EQ_INT(0, tnode_status(&N[0], "central-2").connected);
+	tview b = tnode_view(&N[1]);
+	T_EQ_U64(0, tview_events(&b));
+	free(b.st);
+	tnode_close(&N[0]);
+	tnode_close(&N[1]);
+}
+
+/* ---- handshake attacks (tests/unit/peers/attacker.py) ---------------------- */
+
+/* Run the attacker script with these arguments: its exit status. */
+static int attacker(const char *mode, const char *a1, const char *a2, const char *a3,
+    const char *a4)
+{
+	pid_t pid;
+	int status;
+
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		execl("/usr/bin/python3", "python3", PEER_ATTACKER_PY, mode, a1, a2, a3, a4,
+		    (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* Configure one peer of n by id and port (a dead port: nothing listens). */
+static void peer_at(tnode *n, const char *id, int port)
+{
+	peer_addr a;
+
+	memset(&a, 0, sizeof a);
+	snprintf(a.id, sizeof a.id, "%s", id);
+	snprintf(a.host, sizeof a.host, "127.0.0.1");
+	a.port = port;
+	T_EQ_INT(0, peer_service_set_peers(n->svc, &a, 1));
+}
+
+/* Two centrals that know each other (by id) but are not linked: the
+ * links point to port 1, where nothing listens. */
+static void unlinked_pair(void)
+{
+	char dir[600];
+
+	peer_lws_messages(0);
+	for (int i = 0; i < 2; i++) {
+		dir_of(dir, sizeof dir, i ? "central-2" : "central-1");
+		tnode_open(&N[i], i ? "central-2" : "central-1", dir, LOG_DURABLE_NONE);
+		T_EQ_INT(0, tnode_svc_create(&N[i], 0));
+		tnode_writer_start(&N[i]);
+	}
+	peer_at(&N[0], "central-2", 1);
+	peer_at(&N[1], "central-1", 1);
+	tnode_svc_start(&N[0]);
+	tnode_svc_start(&N[1]);
+}
+
+/* Issue 12's relay: hello to B as A with A's nonce, B's MAC forwarded to A
+ * in a hello as B. Neither central signs for the relay, A streams nothing
+ * and accepts nothing; with the real link up, it stays the link. */
+TEST(relay_attack_refused)
+{
+	tnode *ns[2] = { &N[0], &N[1] };
+	char pa[16], pb[16];
+
+	unlinked_pair();
+	entries(&N[0], "31R", 5);
+	snprintf(pa, sizeof pa, "%d", N[0].port);
+	snprintf(pb, sizeof pb, "%d", N[1].port);
+	T_EQ_INT(0, attacker("relay", pa, pb, "central-1", "central-2"));
+	T_EQ_U64(0, tnode_status(&N[0], "central-2").connects);
+	T_EQ_U64(0, tnode_status(&N[0], "central-2").events_sent);
+	T_EQ_U64(0, tnode_status(&N[1], "central-1").connects);
+	tview b = tnode_view(&N[1]);
+	T_EQ_U64(0, tview_events(&b));
+	free(b.st);
+	/* now the real link, and the same attack while it is up */
+	peer_at(&N[0], "central-2", N[1].port);
+	peer_at(&N[1], "central-1", N[0].port);
+	T_ASSERT(wait_connected(&N[0], &N[1], WAIT_MS));
+	T_ASSERT(tnodes_wait(ns, 2, WAIT_MS));
+	usleep(300 * 1000);	/* a duplicate dial, if any, is resolved */
+	uint64_t c0 = tnode_status(&N[0], "central-2").connects;
+	uint64_t c1 = tnode_status(&N[1], "central-1").connects;
+	T_EQ_INT(0, attacker("relay", pa, pb, "central-1", "central-2"));
+	T_EQ_U64(c0, tnode_status(&N[0], "central-2").connects);
+	T_EQ_U64(c1, tnode_status(&N[1], "central-1").connects);
+	T_EQ_INT(1, tnode_status(&N[0], "central-2").connected);
+	entries(&N[0], "32R", 3);	/* the real link still carries events */
+	T_ASSERT(tnodes_wait(ns, 2, WAIT_MS));
+	tnode_close(&N[0]);
+	tnode_close(&N[1]);
+}
+
+/* A handshake recorded on one connection (made here with the secret, so
+ * the first one is legitimate and must succeed) fails on the next. */
+TEST(replayed_handshake_refused)
+{
+	char pb[16];
+
+	unlinked_pair();
+	entries(&N[0], "33P", 2);
+	snprintf(pb, sizeof pb, "%d", N[1].port);
+	T_EQ_INT(0, attacker("replay", pb, "central-1", "central-2", N[1].secret));
+	T_EQ_U64(1, tnode_status(&N[1], "central-1").connects);	/* the legit one */
+	T_ASSERT(tnode_status(&N[1], "central-1").auth_failures > 0);
+	tnode_close(&N[0]);
+	tnode_close(&N[1]);
+}
+
+/* B's own nonce sent back, and any MAC echoed: B signs nothing for it. */
+TEST(reflected_handshake_refused)
+{
+	char pb[16];
+
+	unlinked_pair();
+	snprintf(pb, sizeof pb, "%d", N[1].port);
+	T_EQ_INT(0, attacker("reflect", pb, "central-1", NULL, NULL));
+	T_EQ_U64(0, tnode_status(&N[1], "central-1").connects);
+	tnode_close(&N[0]);
+	tnode_close(&N[1]);
+}
+
+/* Two centrals both called central-1, each told the other is central-2:
+ * both refuse, say why, and the status shows it on both sides. */
+TEST(same_id_refused_and_reported)
+{
+	char dir[600], why[256];
+	cJSON *st;
+
+	peer_lws_messages(0);
+	for (int i = 0; i < 2; i++) {
+		dir_of(dir, sizeof dir, i ? "twin-b" : "twin-a");
+		tnode_open(&N[i], "central-1", dir, LOG_DURABLE_NONE);
+		T_EQ_INT(0, tnode_svc_create(&N[i], 0));
+		tnode_writer_start(&N[i]);
+	}
+	peer_at(&N[0], "central-2", N[1].port);
+	peer_at(&N[1], "central-2", N[0].port);
+	tnode_svc_start(&N[0]);
+	tnode_svc_start(&N[1]);
+	entries(&N[0], "34S", 2);
+	for (int w = 0; w < WAIT_MS && (peer_service_id_conflict(N[0].svc, NULL, 0) == 0 ||
+	    peer_service_id_conflict(N[1].svc, NULL, 0) == 0); w += 10)
+		usleep(10000);
+	for (int i = 0; i < 2; i++) {
+		T_ASSERT(peer_service_id_conflict(N[i].svc, why, sizeof why) > 0);
+		T_ASSERT(strstr(why, "also has our id central-1") != NULL);
+		T_EQ_INT(0, tnode_status(&N[i], "central-2").connected);
+		T_ASSERT(strstr(tnode_status(&N[i], "central-2").last_error,
+		    "also has our id") != NULL);
+		st = cJSON_CreateObject();
+		peer_service_api_status(N[i].svc, st);
+		T_ASSERT(cJSON_IsString(cJSON_GetObjectItem(st, "id_conflict")));
+		cJSON_Delete(st);
+	}
 	tview b = tnode_view(&N[1]);
 	T_EQ_U64(0, tview_events(&b));
 	free(b.st);
