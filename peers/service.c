@@ -3,9 +3,11 @@
  * the wake-ups from other threads (commits, finished jobs, SIGHUP). */
 #include "peers/internal.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "msg/msg.h"
@@ -342,14 +344,59 @@ static int peer__callback(struct lws *wsi, enum lws_callback_reasons reason,
 
 /* ---- lifecycle ------------------------------------------------------------- */
 
+/* As conf_is_loopback: 127/8, ::1, ::ffff:127/104, localhost. */
 static int peer__loopback(const char *h)
 {
-	return h != NULL && (strncmp(h, "127.", 4) == 0 || strcmp(h, "::1") == 0 ||
-	    strcmp(h, "localhost") == 0);
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (h == NULL)
+		return 0;
+	if (strcasecmp(h, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, h, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, h, &a6) != 1)
+		return 0;
+	return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+}
+
+/* The listener's address as lws wants it. lws binds `::` (every
+ * interface, both families) unless IPv6 is off, and takes no host names:
+ * an IPv4 address binds that address only (IPv6 off), "localhost" is
+ * 127.0.0.1, an IPv6 address keeps IPv6; "" / 0.0.0.0 / :: are every
+ * address. 0, or -1 for anything else (a name lws would not bind). */
+static int peer__listen_iface(const char *host, const char **iface, int *v4only)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	*iface = NULL;
+	*v4only = 0;
+	if (host == NULL || host[0] == '\0' || strcmp(host, "::") == 0)
+		return 0;
+	if (strcasecmp(host, "localhost") == 0) {
+		*iface = "127.0.0.1";
+		*v4only = 1;
+		return 0;
+	}
+	if (inet_pton(AF_INET, host, &a4) == 1) {
+		*iface = strcmp(host, "0.0.0.0") == 0 ? NULL : host;
+		*v4only = 1;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &a6) == 1) {
+		*iface = host;
+		return 0;
+	}
+	return -1;
 }
 
 static int peer__check_opts(const peer_opts *o, const char *node)
 {
+	const char *iface;
+	int v4only;
+
 	if (node == NULL || node[0] == '\0' || strlen(node) > LOG_ORIGIN_MAX) {
 		msg_warnx("peers: no valid node id");
 		return PEER_ECONF;
@@ -362,6 +409,11 @@ static int peer__check_opts(const peer_opts *o, const char *node)
 	if (o->secret[0] == '\0' && !peer__loopback(o->listen_host)) {
 		msg_warnx("peers: listening on %s needs a peer_secret",
 		    o->listen_host && o->listen_host[0] ? o->listen_host : "every address");
+		return PEER_ECONF;
+	}
+	if (peer__listen_iface(o->listen_host, &iface, &v4only) != 0) {
+		msg_warnx("peers: listen address %s is not an IP address or localhost",
+		    o->listen_host);
 		return PEER_ECONF;
 	}
 	if (o->npeers > PEER_MAX || o->listen_port < 0 || o->listen_port > 65535 ||
@@ -381,21 +433,24 @@ static int peer__check_opts(const peer_opts *o, const char *node)
 static int peer__create_context(peer_service *svc, int port)
 {
 	struct lws_context_creation_info info;
+	const char *iface;
+	int v4only;
 
 	svc->protocols[0].name = PEER_SUBPROTOCOL;
 	svc->protocols[0].callback = peer__callback;
 	svc->protocols[0].rx_buffer_size = 64 * 1024;
 	memset(&info, 0, sizeof info);
 	info.port = port;
-	/* lws binds every address when iface is NULL */
-	info.iface = svc->listen_host[0] && strcmp(svc->listen_host, "0.0.0.0") != 0 &&
-	    strcmp(svc->listen_host, "::") != 0 ? svc->listen_host : NULL;
+	if (peer__listen_iface(svc->listen_host, &iface, &v4only) != 0)
+		return PEER_ECONF;	/* checked in peer__check_opts */
+	info.iface = iface;
 	info.protocols = svc->protocols;
 	info.user = svc;
 	info.retry_and_idle_policy = &svc->retry;
 	info.timeout_secs = 10;
 	info.connect_timeout_secs = 5;
-	info.options = LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+	info.options = LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS |
+	    (v4only ? LWS_SERVER_OPTION_DISABLE_IPV6 : 0);
 	info.pt_serv_buf_size = 64 * 1024;
 	if ((svc->ctx = lws_create_context(&info)) == NULL ||
 	    (svc->vhost = lws_get_vhost_by_name(svc->ctx, "default")) == NULL) {

@@ -901,6 +901,13 @@ static int conf__check_peers(const conf *c, char *err, size_t errlen)
 	return 0;
 }
 
+static bool conf__is_ip(const char *host)
+{
+	unsigned char a[16];
+
+	return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+}
+
 static bool conf__same_port(const conf_addr *a, const conf_addr *b)
 {
 	return a->port == b->port && a->port != 0 && (strcmp(a->host, b->host) == 0 ||
@@ -915,12 +922,18 @@ static int conf__check_listeners(const conf *c, char *err, size_t errlen)
 	    (c->nedges == 0 || c->edges[0].token[0] == '\0'))
 		return conf__vfail(err, errlen,
 		    "http: listening on %s needs edge tokens", c->http.host);
-	if (!conf_is_loopback(c->p2p.host) && c->npeers > 0 && c->peer_secret[0] == '\0')
-		return conf__vfail(err, errlen,
-		    "p2p: listening on %s with peers needs a peer_secret", c->p2p.host);
 	if (c->http.port == c->p2p.port && (strcmp(c->http.host, c->p2p.host) == 0 ||
 	    conf__is_any(c->http.host) || conf__is_any(c->p2p.host)))
 		return conf__vfail(err, errlen, "p2p: port %d is also http's", c->p2p.port);
+	/* as the peer service refuses it: with no peers configured yet, a
+	 * secret-less listener beyond loopback would still take peers later */
+	if (!conf_is_loopback(c->p2p.host) && c->peer_secret[0] == '\0')
+		return conf__vfail(err, errlen,
+		    "p2p: listening on %s needs a peer_secret", c->p2p.host);
+	/* the listener binds an address, never a name (but localhost) */
+	if (!conf__is_ip(c->p2p.host) && strcasecmp(c->p2p.host, "localhost") != 0)
+		return conf__vfail(err, errlen,
+		    "p2p: listen address %s is not an IP address or localhost", c->p2p.host);
 	/* the gate channel follows the HTTP rule: it opens barriers too */
 	if (!conf_is_loopback(c->gates.host) &&
 	    (c->nedges == 0 || c->edges[0].token[0] == '\0'))
