@@ -530,6 +530,10 @@ void peer__conn_job_done(peer__conn *c, peer__job *j)
 	}
 	if (j->verdict == PEER_V_FAILED)
 		head = h ? h->seq : 0;
+	if (j->own_tail && j->appended > 0)
+		msg_warnx("peer %s: %" PRIu64 " events of our own old stream %s came back "
+		    "(up to seq %" PRIu64 "): was this central restored from a backup?",
+		    c->peer->addr.id, j->appended, j->f->stream, j->head);
 	if (j->appended > 0) {
 		pthread_mutex_lock(&svc->mu);
 		c->peer->st.events_received += j->appended;

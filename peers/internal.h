@@ -85,6 +85,7 @@ struct peer__job {
 	uint64_t head, head_P;
 	uint64_t fork_seq;
 	uint64_t appended;
+	int own_tail;			/* it extends an old stream of ours */
 	char why[160];
 };
 

@@ -4,17 +4,20 @@
   attacker.py relay   PORT_A PORT_B ID_A ID_B
   attacker.py replay  PORT_B ID_A ID_B SECRET
   attacker.py reflect PORT_B ID_A
+  attacker.py forge   PORT_B ID_A ID_B SECRET FRAME-FILE
 
 relay: the attack of issue 12 -- read A's nonce, say hello to B as A with
 A's nonce, forward whatever B signs to A in a hello as B, and forward what
 A signs back to B. replay: authenticate once as A with the secret (the
 control: that must work), then replay the recorded hello and auth on a new
 connection. reflect: say hello to B as A with B's own nonce and echo back
-any MAC B sends.
+any MAC B sends. forge: a peer that holds the secret (it logs in as A)
+sends the batch frame in FRAME-FILE.
 
 Exit 0 if no attacked central sent a MAC or a batch to a party that had not
 proven the secret on that very connection; 1 if one did; 2 if the replay's
-control (a legitimate handshake) failed. Prints what it saw on stdout."""
+control (a legitimate handshake) failed. forge: 0 if B answered the batch
+with a fork (refused) and never acked it, 1 if not, 2 if the login failed. Prints what it saw on stdout."""
 import asyncio
 import hashlib
 import hmac
@@ -128,6 +131,29 @@ async def replay(port_b, id_a, id_b, secret):
     return 1 if signed(got) else 0
 
 
+async def forge(port_b, id_a, id_b, secret, path):
+    w = await connect(port_b)
+    hb = await collect(w, 1)
+    if not hb or hb[0].get("type") != "hello":
+        return 2
+    v, nb = hb[0]["v"], hb[0]["nonce"]
+    n_a = os.urandom(16).hex()
+    await w.send(hello(id_a, n_a, v))
+    await w.send(auth(mac_for(secret, v, id_a, id_b, n_a, nb)))
+    got = hb[1:] + await collect(w, 1)
+    if not [f for f in got if f.get("type") == "auth"]:
+        print("forge: login failed", got)
+        return 2
+    frame = open(path).read()
+    stream = json.loads(frame.split("\n", 1)[0])["stream"]
+    await w.send(frame)
+    got = [f for f in await collect(w, 2) if f.get("stream") == stream]
+    print("forge: answers", got)
+    forks = [f for f in got if f["type"] == "fork"]
+    acks = [f for f in got if f["type"] == "ack" and f["seq"] > 0]
+    return 0 if forks and not acks else 1
+
+
 async def reflect(port_b, id_a):
     w = await connect(port_b)
     hb = await collect(w, 1)
@@ -158,6 +184,8 @@ def main():
         return asyncio.run(relay(int(a[0]), int(a[1]), a[2], a[3]))
     if mode == "replay":
         return asyncio.run(replay(int(a[0]), a[1], a[2], a[3]))
+    if mode == "forge":
+        return asyncio.run(forge(int(a[0]), a[1], a[2], a[3], a[4]))
     if mode == "reflect":
         return asyncio.run(reflect(int(a[0]), a[1]))
     return 3

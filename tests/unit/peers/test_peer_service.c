@@ -381,14 +381,14 @@ TEST(wrong_secret_refused)
 
 /* Run the attacker script with these arguments: its exit status. */
 static int attacker(const char *mode, const char *a1, const char *a2, const char *a3,
-    const char *a4)
+    const char *a4, const char *a5)
 {
 	pid_t pid;
 	int status;
 
 	fflush(NULL);
 	if ((pid = fork()) == 0) {
-		execl("/usr/bin/python3", "python3", PEER_ATTACKER_PY, mode, a1, a2, a3, a4,
+		execl("/usr/bin/python3", "python3", PEER_ATTACKER_PY, mode, a1, a2, a3, a4, a5,
 		    (char *)NULL);
 		_exit(127);
 	}
@@ -440,7 +440,7 @@ TEST(relay_attack_refused)
 	entries(&N[0], "31R", 5);
 	snprintf(pa, sizeof pa, "%d", N[0].port);
 	snprintf(pb, sizeof pb, "%d", N[1].port);
-	T_EQ_INT(0, attacker("relay", pa, pb, "central-1", "central-2"));
+	T_EQ_INT(0, attacker("relay", pa, pb, "central-1", "central-2", NULL));
 	T_EQ_U64(0, tnode_status(&N[0], "central-2").connects);
 	T_EQ_U64(0, tnode_status(&N[0], "central-2").events_sent);
 	T_EQ_U64(0, tnode_status(&N[1], "central-1").connects);
@@ -455,7 +455,7 @@ TEST(relay_attack_refused)
 	usleep(300 * 1000);	/* a duplicate dial, if any, is resolved */
 	uint64_t c0 = tnode_status(&N[0], "central-2").connects;
 	uint64_t c1 = tnode_status(&N[1], "central-1").connects;
-	T_EQ_INT(0, attacker("relay", pa, pb, "central-1", "central-2"));
+	T_EQ_INT(0, attacker("relay", pa, pb, "central-1", "central-2", NULL));
 	T_EQ_U64(c0, tnode_status(&N[0], "central-2").connects);
 	T_EQ_U64(c1, tnode_status(&N[1], "central-1").connects);
 	T_EQ_INT(1, tnode_status(&N[0], "central-2").connected);
@@ -474,7 +474,7 @@ TEST(replayed_handshake_refused)
 	unlinked_pair();
 	entries(&N[0], "33P", 2);
 	snprintf(pb, sizeof pb, "%d", N[1].port);
-	T_EQ_INT(0, attacker("replay", pb, "central-1", "central-2", N[1].secret));
+	T_EQ_INT(0, attacker("replay", pb, "central-1", "central-2", N[1].secret, NULL));
 	T_EQ_U64(1, tnode_status(&N[1], "central-1").connects);	/* the legit one */
 	T_ASSERT(tnode_status(&N[1], "central-1").auth_failures > 0);
 	tnode_close(&N[0]);
@@ -488,7 +488,7 @@ TEST(reflected_handshake_refused)
 
 	unlinked_pair();
 	snprintf(pb, sizeof pb, "%d", N[1].port);
-	T_EQ_INT(0, attacker("reflect", pb, "central-1", NULL, NULL));
+	T_EQ_INT(0, attacker("reflect", pb, "central-1", NULL, NULL, NULL));
 	T_EQ_U64(0, tnode_status(&N[1], "central-1").connects);
 	tnode_close(&N[0]);
 	tnode_close(&N[1]);
@@ -530,6 +530,62 @@ TEST(same_id_refused_and_reported)
 	tview b = tnode_view(&N[1]);
 	T_EQ_U64(0, tview_events(&b));
 	free(b.st);
+	tnode_close(&N[0]);
+	tnode_close(&N[1]);
+}
+
+/* A batch frame of n's first stream, seq 1 (the bytes as stored), into
+ * path; the stream's name into stream. */
+static void first_event_frame(tnode *n, const char *path, char stream[LOG_STREAM_MAX + 1])
+{
+	log_stream_info *si = NULL;
+	log_txn *t = NULL;
+	log_iter *it = NULL;
+	log_rec r;
+	size_t k = 0;
+	char hdr[256];
+	FILE *f;
+
+	T_EQ_INT(0, log_txn_begin(n->s, 0, &t));
+	T_EQ_INT(0, log_txn_streams(t, &si, &k));
+	T_ASSERT(k >= 1);
+	snprintf(stream, LOG_STREAM_MAX + 1, "%s", si[0].name);
+	T_EQ_INT(0, log_iter_range(t, si[0].no, 1, 1, &it));
+	T_EQ_INT(0, log_iter_next(it, &r));
+	T_ASSERT(peer_enc_batch_head(hdr, sizeof hdr, stream, 0, 0, 1) > 0);
+	T_ASSERT((f = fopen(path, "w")) != NULL);
+	fprintf(f, "%s%.*s", hdr, (int)r.len, r.bytes);
+	fclose(f);
+	log_iter_free(it);
+	log_txn_abort(t);
+	free(si);
+}
+
+/* A peer holding the secret sends a stream under the receiver's own
+ * origin (made by a twin called central-1): refused as a fork, with the
+ * reason, and never created; the pair goes on replicating. */
+TEST(own_origin_stream_refused)
+{
+	char dir[600], path[700], stream[LOG_STREAM_MAX + 1], pa[16];
+	log_stream_info si;
+	log_txn *t;
+
+	peer_lws_messages(0);
+	dir_of(dir, sizeof dir, "twin");
+	tnode_open(&N[2], "central-1", dir, LOG_DURABLE_NONE);
+	tnode_writer_start(&N[2]);
+	entries(&N[2], "35T", 1);
+	snprintf(path, sizeof path, "%s/forged.frame", t_tmpdir);
+	first_event_frame(&N[2], path, stream);
+	tnode_close(&N[2]);
+	unlinked_pair();
+	snprintf(pa, sizeof pa, "%d", N[0].port);
+	T_EQ_INT(0, attacker("forge", pa, "central-2", "central-1", N[0].secret, path));
+	T_EQ_INT(0, log_txn_begin(N[0].s, 0, &t));
+	T_EQ_INT(LOG_NOTFOUND, log_txn_stream_find(t, stream, &si));
+	log_txn_abort(t);
+	T_EQ_INT(1, (int)tnode_status(&N[0], "central-2").nforks);
+	T_EQ_STR(stream, tnode_status(&N[0], "central-2").forks[0]);
 	tnode_close(&N[0]);
 	tnode_close(&N[1]);
 }
