@@ -520,8 +520,8 @@ void peer__conn_job_done(peer__conn *c, peer__job *j)
 	char buf[PEER_REASON_MAX + LOG_STREAM_MAX + 96];
 	int n = 0;
 
-	if (c->jobs > 0)
-		c->jobs--;
+	msg_assert(c->jobs > 0);	/* one done per batch submitted */
+	c->jobs--;
 	if (c->peer == NULL || c->state == PEER__C_CLOSING)
 		return;		/* going away: nothing to answer */
 	if (c->rx_paused && c->jobs < PEER__JOBS_PAUSE / 2 && c->wsi != NULL) {

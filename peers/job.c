@@ -13,6 +13,8 @@
 
 #include <xxhash.h>
 
+#include "msg/msg.h"
+
 void peer__job_free(peer__job *j)
 {
 	if (j == NULL)
@@ -155,6 +157,24 @@ static int peer__append_result(peer__job *j, int rc, uint64_t seq, const char *e
 	return 1;
 }
 
+/* prev/head continuity of a batch taken whole: every event is held at
+ * prev+1.. (appended or already there), and where the head is the batch's
+ * end, P(head) = P(prev) + the events' hashes (P(prev) was checked). */
+static void peer__check_applied(const peer__job *j)
+{
+	const peer_frame *f = j->f;
+	uint64_t sum = f->prev_P;
+
+	if (j->verdict != PEER_V_APPENDED)
+		return;
+	msg_assert(j->head >= f->prev_seq + f->nevents);
+	if (j->head != f->prev_seq + f->nevents)
+		return;
+	for (size_t i = 0; i < f->nevents; i++)
+		sum += XXH3_64bits(f->events[i].p, f->events[i].len);
+	msg_assert(j->head_P == sum);
+}
+
 static int peer__batch_run(log_job *job, log_txn *t)
 {
 	peer__job *j = job->arg;
@@ -205,6 +225,7 @@ static int peer__batch_run(log_job *job, log_txn *t)
 	if ((rc = log_txn_stream_find(t, f->stream, &si)) == 0) {
 		j->head = si.head_seq;
 		j->head_P = si.head_P;
+		peer__check_applied(j);
 	}
 	return rc == LOG_NOTFOUND ? 0 : rc;
 }
