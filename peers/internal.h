@@ -98,6 +98,7 @@ struct peer_service {
 	char secret[PEER_SECRET_MAX + 1];
 	char listen_host[PEER_HOST_MAX + 1];
 	int port;
+	char *tls_cert, *tls_key, *tls_ca;	/* NULL: plain ws */
 	lws_retry_bo_t retry;
 	uint32_t retry_ms[6];
 

@@ -120,6 +120,8 @@ static void peer__dial(peer__peer *p)
 	i.retry_and_idle_policy = &svc->retry;
 	i.opaque_user_data = c;
 	i.pwsi = &c->wsi;
+	if (svc->tls_cert != NULL)	/* the CA is ours: see peer_opts */
+		i.ssl_connection = LCCSCF_USE_SSL | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK;
 	p->dialing = c;
 	c->in_connect = 1;
 	if (lws_client_connect_via_info(&i) == NULL)
@@ -392,10 +394,15 @@ static int peer__listen_iface(const char *host, const char **iface, int *v4only)
 	return -1;
 }
 
+static int peer__set(const char *s)
+{
+	return s != NULL && s[0] != '\0';
+}
+
 static int peer__check_opts(const peer_opts *o, const char *node)
 {
 	const char *iface;
-	int v4only;
+	int v4only, ntls;
 
 	if (node == NULL || node[0] == '\0' || strlen(node) > LOG_ORIGIN_MAX) {
 		msg_warnx("peers: no valid node id");
@@ -409,6 +416,11 @@ static int peer__check_opts(const peer_opts *o, const char *node)
 	if (o->secret[0] == '\0' && !peer__loopback(o->listen_host)) {
 		msg_warnx("peers: listening on %s needs a peer_secret",
 		    o->listen_host && o->listen_host[0] ? o->listen_host : "every address");
+		return PEER_ECONF;
+	}
+	ntls = peer__set(o->tls_cert) + peer__set(o->tls_key) + peer__set(o->tls_ca);
+	if (ntls != 0 && ntls != 3) {
+		msg_warnx("peers: TLS needs a certificate, its key and the CA, or none");
 		return PEER_ECONF;
 	}
 	if (peer__listen_iface(o->listen_host, &iface, &v4only) != 0) {
@@ -451,6 +463,14 @@ static int peer__create_context(peer_service *svc, int port)
 	info.connect_timeout_secs = 5;
 	info.options = LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS |
 	    (v4only ? LWS_SERVER_OPTION_DISABLE_IPV6 : 0);
+	if (svc->tls_cert != NULL) {
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+		    LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
+		info.ssl_cert_filepath = info.client_ssl_cert_filepath = svc->tls_cert;
+		info.ssl_private_key_filepath = svc->tls_key;
+		info.client_ssl_private_key_filepath = svc->tls_key;
+		info.ssl_ca_filepath = info.client_ssl_ca_filepath = svc->tls_ca;
+	}
 	info.pt_serv_buf_size = 64 * 1024;
 	if ((svc->ctx = lws_create_context(&info)) == NULL ||
 	    (svc->vhost = lws_get_vhost_by_name(svc->ctx, "default")) == NULL) {
@@ -480,6 +500,12 @@ int peer_service_create(log_store *s, proj *p, const peer_opts *o, peer_service 
 	pthread_mutex_init(&svc->mu, NULL);
 	pthread_mutex_init(&svc->qmu, NULL);
 	pthread_cond_init(&svc->qcond, NULL);
+	if (peer__set(o->tls_cert) && ((svc->tls_cert = strdup(o->tls_cert)) == NULL ||
+	    (svc->tls_key = strdup(o->tls_key)) == NULL ||
+	    (svc->tls_ca = strdup(o->tls_ca)) == NULL)) {
+		rc = ENOMEM;
+		goto err;
+	}
 	/* backoff 0.5 s .. 30 s, +30 % jitter; ping after ping_s idle */
 	static const uint32_t steps[6] = { 500, 1000, 2000, 5000, 10000, 30000 };
 	memcpy(svc->retry_ms, steps, sizeof steps);
@@ -593,6 +619,9 @@ void peer_service_destroy(peer_service *svc)
 	free(svc->mine_no);
 	pthread_mutex_destroy(&svc->mu);
 	pthread_mutex_destroy(&svc->qmu);
+	free(svc->tls_cert);
+	free(svc->tls_key);
+	free(svc->tls_ca);
 	pthread_cond_destroy(&svc->qcond);
 	free(svc);
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <cJSON.h>
 
@@ -691,6 +692,24 @@ static int conf__scalars(const conf__ctx *x, const cJSON *root, conf *c)
 	return conf__enums(x, root, c);
 }
 
+/* "p2p_tls": {"cert","key","ca"}, all three PEM paths (docs/peers.md). */
+static int conf__p2p_tls(const conf__ctx *x, const cJSON *v, conf *c)
+{
+	static const char *const keys[] = { "cert", "key", "ca" };
+	char *dst[3] = { c->p2p_tls_cert, c->p2p_tls_key, c->p2p_tls_ca };
+	char p[CONF__PATH];
+
+	if (!cJSON_IsObject(v))
+		return conf__fail(x, "p2p_tls", "expected {\"cert\", \"key\", \"ca\"}");
+	if (conf__keys(x, v, "p2p_tls", keys, 3) != 0)
+		return -1;
+	for (size_t i = 0; i < 3; i++)
+		if (conf__str(x, conf__get(v, keys[i]), conf__path(p, "p2p_tls", keys[i]),
+		    conf__path_ok, "a path of 1..1023 bytes", dst[i], 1024) != 0)
+			return -1;
+	return 0;
+}
+
 /* The tariff parser resets the offset; the facility's "utc_offset" (or the
  * offset c had) is applied after it, whatever the order in the file. */
 static int conf__tariff(const conf__ctx *x, const cJSON *root, conf *c)
@@ -717,7 +736,7 @@ static int conf__root(const conf__ctx *x, const cJSON *root, conf *c)
 	static const char *const keys[] = { "this_central", "peer_centrals",
 	    "id", "data_dir", "http", "p2p", "gates", "durability", "messages",
 	    "utc_offset", "operator_token", "peer_secret", "edges", "peers",
-	    "tariff", "capacity", "limits" };
+	    "tariff", "capacity", "limits", "p2p_tls" };
 	const cJSON *it;
 
 	if (!cJSON_IsObject(root))
@@ -741,6 +760,8 @@ static int conf__root(const conf__ctx *x, const cJSON *root, conf *c)
 	if ((it = conf__get(root, "capacity")) != NULL && conf__capacity(x, it, c) != 0)
 		return -1;
 	if ((it = conf__get(root, "limits")) != NULL && conf__limits(x, it, c) != 0)
+		return -1;
+	if ((it = conf__get(root, "p2p_tls")) != NULL && conf__p2p_tls(x, it, c) != 0)
 		return -1;
 	return 0;
 }
@@ -901,6 +922,22 @@ static int conf__check_peers(const conf *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* TLS keeps the secret (it proves which central; the CA only that it is
+ * one), and the files must be readable now, as the daemon reads them. */
+static int conf__p2p_tls_files(const conf *c, char *err, size_t errlen)
+{
+	const char *f[3] = { c->p2p_tls_cert, c->p2p_tls_key, c->p2p_tls_ca };
+	static const char *const k[3] = { "cert", "key", "ca" };
+
+	if (c->peer_secret[0] == '\0')
+		return conf__vfail(err, errlen, "p2p_tls: needs a peer_secret too");
+	for (size_t i = 0; i < 3; i++)
+		if (access(f[i], R_OK) != 0)
+			return conf__vfail(err, errlen, "p2p_tls.%s: %s: %s", k[i], f[i],
+			    strerror(errno));
+	return 0;
+}
+
 static bool conf__is_ip(const char *host)
 {
 	unsigned char a[16];
@@ -934,6 +971,8 @@ static int conf__check_listeners(const conf *c, char *err, size_t errlen)
 	if (!conf__is_ip(c->p2p.host) && strcasecmp(c->p2p.host, "localhost") != 0)
 		return conf__vfail(err, errlen,
 		    "p2p: listen address %s is not an IP address or localhost", c->p2p.host);
+	if (c->p2p_tls_cert[0] != '\0' && conf__p2p_tls_files(c, err, errlen) != 0)
+		return -1;
 	/* the gate channel follows the HTTP rule: it opens barriers too */
 	if (!conf_is_loopback(c->gates.host) &&
 	    (c->nedges == 0 || c->edges[0].token[0] == '\0'))

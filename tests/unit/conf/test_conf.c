@@ -588,4 +588,36 @@ TEST(p2p_listener_as_the_daemon)
 	}
 }
 
+/* "p2p_tls": all three paths, readable, and the secret still required. */
+TEST(p2p_tls_checked)
+{
+	char text[3000], err[512], pem[600];
+	conf c;
+	FILE *f;
+
+	snprintf(pem, sizeof pem, "%s/x.pem", t_tmpdir);
+	T_ASSERT((f = fopen(pem, "w")) != NULL);
+	fclose(f);
+	T_EQ_INT(-1, load(&c, "{\"p2p_tls\":{\"cert\":\"a\",\"key\":\"b\"}}", err, sizeof err));
+	T_ASSERT(strstr(err, "p2p_tls.ca: expected a path") != NULL);
+	T_EQ_INT(-1, load(&c, "{\"p2p_tls\":\"yes\"}", err, sizeof err));
+	T_ASSERT(strstr(err, "p2p_tls: expected {") != NULL);
+	snprintf(text, sizeof text, "{\"p2p_tls\":{\"cert\":\"%s\",\"key\":\"%s\","
+	    "\"ca\":\"%s\"}}", pem, pem, pem);
+	load_ok(&c, text);
+	T_EQ_INT(-1, conf_validate(&c, err, sizeof err));
+	T_EQ_STR("p2p_tls: needs a peer_secret too", err);
+	snprintf(text, sizeof text, "{\"peer_secret\":\"" SECRET "\",\"p2p_tls\":"
+	    "{\"cert\":\"%s\",\"key\":\"%s/missing.key\",\"ca\":\"%s\"}}",
+	    pem, t_tmpdir, pem);
+	load_ok(&c, text);
+	T_EQ_INT(-1, conf_validate(&c, err, sizeof err));
+	T_ASSERT(strstr(err, "p2p_tls.key: ") != NULL && strstr(err, "No such file") != NULL);
+	snprintf(text, sizeof text, "{\"peer_secret\":\"" SECRET "\",\"p2p_tls\":"
+	    "{\"cert\":\"%s\",\"key\":\"%s\",\"ca\":\"%s\"}}", pem, pem, pem);
+	load_ok(&c, text);
+	T_EQ_INT(0, conf_validate(&c, err, sizeof err));
+	T_EQ_STR(pem, c.p2p_tls_cert);
+}
+
 T_MAIN()

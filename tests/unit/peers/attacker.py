@@ -5,6 +5,7 @@
   attacker.py replay  PORT_B ID_A ID_B SECRET
   attacker.py reflect PORT_B ID_A
   attacker.py forge   PORT_B ID_A ID_B SECRET FRAME-FILE
+  attacker.py plain   PORT_B        (exit 0 if no plain ws gets B's hello)
 
 relay: the attack of issue 12 -- read A's nonce, say hello to B as A with
 A's nonce, forward whatever B signs to A in a hello as B, and forward what
@@ -154,6 +155,17 @@ async def forge(port_b, id_a, id_b, secret, path):
     return 0 if forks and not acks else 1
 
 
+async def plain(port_b):
+    try:
+        w = await connect(port_b)
+        got = await collect(w, 2)
+    except (OSError, asyncio.TimeoutError, websockets.WebSocketException) as e:
+        print("plain: refused:", type(e).__name__)
+        return 0
+    print("plain: got", got)
+    return 1 if got else 0
+
+
 async def reflect(port_b, id_a):
     w = await connect(port_b)
     hb = await collect(w, 1)
@@ -186,6 +198,8 @@ def main():
         return asyncio.run(replay(int(a[0]), a[1], a[2], a[3]))
     if mode == "forge":
         return asyncio.run(forge(int(a[0]), a[1], a[2], a[3], a[4]))
+    if mode == "plain":
+        return asyncio.run(plain(int(a[0])))
     if mode == "reflect":
         return asyncio.run(reflect(int(a[0]), a[1]))
     return 3

@@ -3,6 +3,7 @@
 #include "tests/harness/t.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cjson/cJSON.h>
@@ -588,6 +589,79 @@ TEST(own_origin_stream_refused)
 	T_EQ_STR(stream, tnode_status(&N[0], "central-2").forks[0]);
 	tnode_close(&N[0]);
 	tnode_close(&N[1]);
+}
+
+/* ---- TLS (wss) --------------------------------------------------------------- */
+
+/* A CA and a certificate it signed (EC P-256), made by the openssl CLI in
+ * dir: dir/ca.pem, dir/c.pem, dir/c.key. 0 on success. */
+static int make_certs(const char *dir, const char *cn)
+{
+	char cmd[3000];
+
+	snprintf(cmd, sizeof cmd, "(set -e; cd '%s'; "
+	    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+	    "-keyout ca.key -out ca.pem -days 2 -subj /CN=%s-ca; "
+	    "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+	    "-keyout c.key -out c.csr -subj /CN=%s; "
+	    "openssl x509 -req -in c.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+	    "-out c.pem -days 2) >/dev/null 2>&1", dir, cn, cn);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Two centrals on wss with the facility's CA replicate; a third with a
+ * certificate of another CA, and a plain ws one, never connect. */
+TEST(tls_pair_syncs_strangers_refused)
+{
+	static const char *names[3] = { "central-1", "central-2", "central-3" };
+	char dir[600], good[700], other[700], f[9][760];
+	tnode *ns[2] = { &N[0], &N[1] };
+
+	snprintf(good, sizeof good, "%s/pki-good", t_tmpdir);
+	snprintf(other, sizeof other, "%s/pki-other", t_tmpdir);
+	mkdir(good, 0700);
+	mkdir(other, 0700);
+	T_EQ_INT(0, make_certs(good, "facility"));
+	T_EQ_INT(0, make_certs(other, "stranger"));
+	peer_lws_messages(0);
+	for (int i = 0; i < 3; i++) {
+		const char *pki = i < 2 ? good : other;
+
+		snprintf(f[3 * i], sizeof f[0], "%s/c.pem", pki);
+		snprintf(f[3 * i + 1], sizeof f[0], "%s/c.key", pki);
+		snprintf(f[3 * i + 2], sizeof f[0], "%s/ca.pem", pki);
+		dir_of(dir, sizeof dir, names[i]);
+		tnode_open(&N[i], names[i], dir, LOG_DURABLE_NONE);
+		N[i].tls_cert = f[3 * i];
+		N[i].tls_key = f[3 * i + 1];
+		N[i].tls_ca = f[3 * i + 2];
+		T_EQ_INT(0, tnode_svc_create(&N[i], 0));
+		tnode_writer_start(&N[i]);
+	}
+	tnode *p01[2] = { &N[1], &N[2] }, *p1 = &N[0], *p2 = &N[0];
+	tnode_peers(&N[0], p01, 2);
+	tnode_peers(&N[1], &p1, 1);
+	tnode_peers(&N[2], &p2, 1);
+	for (int i = 0; i < 3; i++)
+		tnode_svc_start(&N[i]);
+	entries(&N[0], "36W", 4);
+	entries(&N[1], "37W", 3);
+	T_ASSERT(tnodes_wait(ns, 2, WAIT_MS));
+	T_ASSERT(wait_connected(&N[0], &N[1], WAIT_MS));
+	entries(&N[2], "38W", 2);
+	usleep(1500 * 1000);
+	T_EQ_U64(0, tnode_status(&N[0], "central-3").connects);
+	T_EQ_U64(0, tnode_status(&N[2], "central-1").connects);
+	tview c = tnode_view(&N[2]);
+	T_EQ_U64(2, tview_events(&c));
+	free(c.st);
+	/* a plain ws client gets no hello from a wss listener */
+	char port[16];
+
+	snprintf(port, sizeof port, "%d", N[0].port);
+	T_EQ_INT(0, attacker("plain", port, NULL, NULL, NULL, NULL));
+	for (int i = 0; i < 3; i++)
+		tnode_close(&N[i]);
 }
 
 /* Garbage, binary, oversized, out-of-order and flooding clients each lose
