@@ -66,6 +66,8 @@ typedef struct conf {
 	size_t npeers;
 	conf_peer peers[CONF_MAX_PEERS];
 	char peer_secret[CONF_TOKEN_MAX + 1];	/* HMAC secret shared by the facility */
+	/* "p2p_tls": wss on peer links, PEM paths; all "" = plain ws */
+	char p2p_tls_cert[1024], p2p_tls_key[1024], p2p_tls_ca[1024];
 
 	proj_tariff tariff;		/* includes the facility UTC offset */
 	size_t ncapacity;

@@ -276,7 +276,8 @@ static int peers_create(node *n)
 	const conf *c = n->cf;
 	peer_opts po = { .node = c->id, .listen_host = c->p2p.host,
 	    .listen_port = c->p2p.port, .secret = c->peer_secret,
-	    .npeers = c->npeers };
+	    .npeers = c->npeers, .tls_cert = c->p2p_tls_cert,
+	    .tls_key = c->p2p_tls_key, .tls_ca = c->p2p_tls_ca };
 	peer_addr *addrs;
 	int rc;
 
