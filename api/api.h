@@ -32,6 +32,7 @@
 
 #include <cJSON.h>
 
+#include "api/edgetime.h"
 #include "log/store.h"
 #include "log/writer.h"
 #include "projections/proj.h"
@@ -73,6 +74,7 @@ typedef struct api_policy {
 	unsigned idem_window_ms;	/* retried open window; 0: off */
 	unsigned idem_key_ttl_s;	/* Idempotency-Keys remembered; 0: 86400 */
 	unsigned camera_offline_s;	/* no heartbeat for this long: offline */
+	api_time_policy time;		/* edge_ts bounds (api/edgetime.h) */
 } api_policy;
 
 /* A barrier command's outcome, as the gate channel reports it. */
@@ -118,7 +120,17 @@ typedef struct api_opts {
 	 * every request, so it is a cost per request, not just a cap. */
 	size_t max_header;
 	unsigned max_conns;
-	unsigned conn_timeout_s;
+	unsigned conn_timeout_s;	/* idle: no byte moved for this long */
+	/* Slow clients (docs/http-limits.md). A connection must deliver each
+	 * complete request within request_deadline_s of its start or of its
+	 * previous request's end, or it is shut down; at most
+	 * max_conns_per_ip of one address, and max_conns - reserved_conns in
+	 * all, may be sending a request without having shown a valid token
+	 * (past that the oldest of them is closed). 0: 10 s, 128 and
+	 * max_conns / 16 (at least 1, less than max_conns). */
+	unsigned request_deadline_s;
+	unsigned max_conns_per_ip;
+	unsigned reserved_conns;
 	log_store *store;		/* borrowed, writable, with an origin */
 	proj *proj;			/* borrowed */
 	api_policy policy;		/* copied */

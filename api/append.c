@@ -467,7 +467,7 @@ void api__done(log_job *job, int rc)
 	api__write *w = &r->w;
 
 	if (rc != 0) {
-		w->status = rc == LOG_ESTOPPED ? 503 : 500;
+		w->status = rc == LOG_ESTOPPED ? 503 : rc == LOG_ENOSPACE ? 507 : 500;
 		w->appended = w->replayed = 0;
 		snprintf(w->error, sizeof w->error, "log: %s", log_strerror(rc));
 	} else if (w->appended) {

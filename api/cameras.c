@@ -21,6 +21,9 @@ typedef struct api__camera {
 	api_detection det;
 	int64_t det_ts;				/* -1: none */
 	int offline_told;			/* the sweep reported its silence */
+	api_edge_clock clock;			/* its clock and contact runs */
+	uint64_t ts_refused;			/* its edge_ts not believed */
+	enum api_ts_verdict ts_last_why;	/* the last refusal's reason */
 } api__camera;
 
 struct api__cameras {
@@ -72,10 +75,12 @@ static api__camera *api__camera_get(api__cameras *c, const char *id)
 	snprintf(cam->id, sizeof cam->id, "%s", id);
 	cam->last_heartbeat = cam->last_seen = cam->det_ts = -1;
 	cam->events_sent = cam->events_failed = -1;
+	api_clock_init(&cam->clock);
 	return cam;
 }
 
-void api__cameras_heartbeat(api__cameras *c, const api_heartbeat *hb, int64_t now)
+void api__cameras_heartbeat(api__cameras *c, const api_heartbeat *hb,
+    int64_t edge_ms, int64_t now)
 {
 	api__camera *cam;
 
@@ -90,11 +95,13 @@ void api__cameras_heartbeat(api__cameras *c, const api_heartbeat *hb, int64_t no
 		cam->events_failed = hb->events_failed;
 		cam->last_heartbeat = cam->last_seen = now;
 		cam->offline_told = 0;
+		api_clock_sample(&cam->clock, edge_ms, now);
 	}
 	pthread_mutex_unlock(&c->mu);
 }
 
-void api__cameras_seen(api__cameras *c, const char *edge_id, int64_t now)
+void api__cameras_seen(api__cameras *c, const char *edge_id, int64_t now,
+    int64_t gap_ms)
 {
 	api__camera *cam;
 
@@ -102,8 +109,27 @@ void api__cameras_seen(api__cameras *c, const char *edge_id, int64_t now)
 	if ((cam = api__camera_get(c, edge_id)) != NULL) {
 		cam->last_seen = now;
 		cam->offline_told = 0;
+		api_clock_contact(&cam->clock, now, gap_ms);
 	}
 	pthread_mutex_unlock(&c->mu);
+}
+
+enum api_ts_verdict api__cameras_judge(api__cameras *c, const char *edge_id,
+    const api_time_policy *p, int64_t edge_ts, int64_t now)
+{
+	enum api_ts_verdict v;
+	api__camera *cam;
+
+	pthread_mutex_lock(&c->mu);
+	/* a gate the registry has no room for: only the fixed bounds */
+	cam = api__camera_get(c, edge_id);
+	v = api_edge_ts_judge(p, cam != NULL ? &cam->clock : NULL, edge_ts, now);
+	if (cam != NULL && v != API_TS_OK) {
+		cam->ts_refused++;
+		cam->ts_last_why = v;
+	}
+	pthread_mutex_unlock(&c->mu);
+	return v;
 }
 
 void api__cameras_detect(api__cameras *c, const api_detection *d, int64_t now)
@@ -191,6 +217,30 @@ static void api__add_detection(cJSON *o, const api__camera *cam, int tz)
 	api__add_time(d, "time", cam->det_ts, tz);
 }
 
+/* "clock": what the central makes of the gate's clock (docs/time.md):
+ * offset_ms (null until measured), trusted (its edge_ts may be taken),
+ * edge_ts_refused (count) and last_refusal (reason, or null). */
+static void api__add_clock(cJSON *o, const api__camera *cam, const api__policy *pol)
+{
+	int64_t drift = pol->time.max_drift_ms ? pol->time.max_drift_ms :
+	    API_TIME_DRIFT_MS, off = 0;
+	int known = cam != NULL && api_clock_offset(&cam->clock, &off);
+	cJSON *k = cJSON_AddObjectToObject(o, "clock");
+
+	if (k == NULL)
+		return;
+	if (known)
+		cJSON_AddNumberToObject(k, "offset_ms", (double)off);
+	else
+		cJSON_AddNullToObject(k, "offset_ms");
+	cJSON_AddBoolToObject(k, "trusted", !known || (off <= drift && off >= -drift));
+	cJSON_AddNumberToObject(k, "edge_ts_refused", cam ? (double)cam->ts_refused : 0);
+	if (cam != NULL && cam->ts_refused > 0)
+		cJSON_AddStringToObject(k, "last_refusal", api_ts_reason(cam->ts_last_why));
+	else
+		cJSON_AddNullToObject(k, "last_refusal");
+}
+
 static cJSON *api__camera_json(const api__camera *cam, const api_edge *e,
     const api__policy *pol, int64_t now, int *online)
 {
@@ -217,6 +267,7 @@ static cJSON *api__camera_json(const api__camera *cam, const api_edge *e,
 	api__add_count(o, "events_sent", cam ? cam->events_sent : -1);
 	api__add_count(o, "events_failed", cam ? cam->events_failed : -1);
 	api__add_detection(o, cam, tz);
+	api__add_clock(o, cam, pol);
 	return o;
 }
 

@@ -154,6 +154,31 @@ enum MHD_Result api__h_detection(api__req *r)
 
 /* ---- writes -------------------------------------------------------------- */
 
+/* The gate's time of the action, if the central can defend it (bounds:
+ * api/edgetime.h, docs/time.md); else the event gets the central's time
+ * alone, and the refusal is counted (/metrics), said (a message) and
+ * answered ("edge_ts_refused"). */
+static void api__edge_ts_take(api__req *r, int64_t edge_ts)
+{
+	int64_t now = api__now_ms();
+	enum api_ts_verdict v;
+
+	r->w.edge_ts = r->w.edge_ts_refused = 0;
+	if (edge_ts <= 0)
+		return;
+	v = api__cameras_judge(r->srv->cams, r->w.edge_id, &r->pol->time, edge_ts, now);
+	atomic_fetch_add(&r->srv->m.edge_ts[v], 1);
+	if (v == API_TS_OK) {
+		r->w.edge_ts = edge_ts;
+		return;
+	}
+	r->w.edge_ts_refused = edge_ts;
+	r->w.edge_ts_why = v;
+	msg_warnx("edge %s: %s: its time %" PRId64 " (%+" PRId64 " ms from ours) "
+	    "refused (%s); recorded at the central's time", r->w.edge_id,
+	    r->w.plate, edge_ts, edge_ts - now, api_ts_reason(v));
+}
+
 static enum MHD_Result api__barrier(api__req *r, enum api__wkind kind)
 {
 	const char *key = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
@@ -175,7 +200,7 @@ static enum MHD_Result api__barrier(api__req *r, enum api__wkind kind)
 	r->w.kind = kind;
 	api__fill_write(r, b.edge_id, b.plate, b.plate_view, b.vehicle, b.conf_milli);
 	/* an action the gate queued while we were unreachable: when it was */
-	r->w.edge_ts = api_timestamp_ms(&b.when, r->pol->tariff.tz_offset_min, api__now_ms());
+	api__edge_ts_take(r, api_timestamp_ms(&b.when, r->pol->tariff.tz_offset_min));
 	return api__submit(r);
 }
 
@@ -243,7 +268,8 @@ enum MHD_Result api__h_heartbeat(api__req *r)
 		return api__bad(r, err);
 	if (api__auth_edge(r, hb.edge_id, &res) != 0)
 		return res;
-	api__cameras_heartbeat(r->srv->cams, &hb, api__now_ms());
+	api__cameras_heartbeat(r->srv->cams, &hb,
+	    api_timestamp_ms(&hb.when, r->pol->tariff.tz_offset_min), api__now_ms());
 	api__events_camera(r->srv, hb.edge_id, hb.status, api__now_ms(),
 	    r->pol->tariff.tz_offset_min);
 	if ((o = api__ok()) == NULL)
@@ -374,6 +400,10 @@ static char *api__write_ok_text(api__req *r, size_t *len)
 		    w->action == API__ACT_CONFIRM ? "true" : "false");
 	if (w->barrier_asked)
 		api__jb_barrier(&b, w);
+	if (w->edge_ts_refused > 0 && !w->replayed)
+		api__jb_add(&b, ",\"edge_ts_refused\":{\"edge_ts\":%" PRId64
+		    ",\"reason\":\"%s\"}", w->edge_ts_refused,
+		    api_ts_reason(w->edge_ts_why));
 	api__jb_add(&b, ",\"idempotent_replay\":%s%s}", w->replayed ? "true" : "false",
 	    w->kind == API__W_EVENT1 && w->replayed ? ",\"deduped\":true" : "");
 	if (b.n >= b.cap) {

@@ -10,6 +10,7 @@
 #include <microhttpd.h>
 
 #include "api/api.h"
+#include "api/guard.h"
 #include "api/parse.h"
 
 /* ---- policy: an immutable, reference-counted snapshot ----------------- */
@@ -25,6 +26,7 @@ typedef struct api__policy {
 	unsigned idem_window_ms;
 	unsigned idem_key_ttl_s;
 	unsigned camera_offline_s;
+	api_time_policy time;
 } api__policy;
 
 api__policy *api__policy_get(api_server *srv);
@@ -61,6 +63,9 @@ typedef struct api__metrics {
 	atomic_uint_fast64_t lat_us[API__ROUTES_MAX];	/* sum, µs */
 	atomic_uint_fast64_t appends[4];	/* by log_ev_type */
 	atomic_uint_fast64_t replays;		/* idempotent answers */
+	/* gate timestamps (edge_ts) by verdict: [API_TS_OK] taken, the
+	 * others refused (the central's time recorded instead) */
+	atomic_uint_fast64_t edge_ts[API_TS_NVERDICT];
 } api__metrics;
 
 /* One answer: its status, and its latency since t0_us (api__now_us). */
@@ -74,13 +79,23 @@ enum MHD_Result api__h_metrics(api__req *r);
 typedef struct api__cameras api__cameras;
 int api__cameras_new(api__cameras **out);
 void api__cameras_free(api__cameras *c);
-void api__cameras_heartbeat(api__cameras *c, const api_heartbeat *hb, int64_t now);
+/* A heartbeat; edge_ms (> 0) is the gate's clock in it: a sample of that
+ * clock's offset (api/edgetime.h). */
+void api__cameras_heartbeat(api__cameras *c, const api_heartbeat *hb,
+    int64_t edge_ms, int64_t now);
 /* Edges heard from before but not within offline_s: each is reported
  * once per silence, through cb (called with the registry unlocked). */
 void api__cameras_sweep(api__cameras *c, unsigned offline_s, int64_t now,
     void (*cb)(void *ctx, const char *edge_id), void *ctx);
-/* An edge was heard from (detection, open, ...). */
-void api__cameras_seen(api__cameras *c, const char *edge_id, int64_t now);
+/* An edge was heard from (detection, open, ...); a silence of more than
+ * gap_ms before it starts a new run of contact (api_clock_contact). */
+void api__cameras_seen(api__cameras *c, const char *edge_id, int64_t now,
+    int64_t gap_ms);
+/* The verdict on an edge_ts of edge_id received at now (api_edge_ts_judge
+ * with what the registry knows of that gate's clock); a refusal is counted
+ * on the gate's card (/api/cameras "clock"). */
+enum api_ts_verdict api__cameras_judge(api__cameras *c, const char *edge_id,
+    const api_time_policy *p, int64_t edge_ts, int64_t now);
 /* Remember an edge's last detection; a barrier/open of the same plate at
  * the same edge soon after takes its plate_view, class and confidence. */
 void api__cameras_detect(api__cameras *c, const api_detection *d, int64_t now);
@@ -141,6 +156,8 @@ typedef struct api__write {
 	int conf_milli;
 	char idem[API__IDEM_KEY_MAX + 1];	/* api table key, "" = none */
 	int64_t edge_ts;		/* the gate's time of the action, 0: none */
+	int64_t edge_ts_refused;	/* a gate time not believed (0: none) */
+	enum api_ts_verdict edge_ts_why;	/* ... and why */
 	int64_t now_ms;
 	/* result */
 	int status;			/* HTTP status of the answer */
@@ -181,6 +198,7 @@ struct api__req {
 					   answer, completed by the open's */
 	log_job job;
 	api__write w;
+	api__conn *gc;			/* its connection in srv->guard, or NULL */
 };
 
 struct api_server {
@@ -188,6 +206,8 @@ struct api_server {
 	int port;
 	size_t max_body, max_header;
 	unsigned max_conns, conn_timeout_s;
+	api__guard_opts guard_o;
+	api__guard *guard;		/* slow clients (guard.h) */
 	log_store *store;
 	log_writer *writer;
 	proj *proj;

@@ -109,6 +109,25 @@ static void api__m_requests(FILE *f, api_server *srv)
 	    "parklog_http_inflight %ld\n", (long)atomic_load(&srv->inflight));
 }
 
+/* Slow clients (guard.h, docs/http-limits.md). */
+static void api__m_guard(FILE *f, api_server *srv)
+{
+	api__guard_stats g;
+
+	api__guard_stats_get(srv->guard, &g);
+	fprintf(f, "# HELP parklog_http_connections Open HTTP connections, and "
+	    "those still sending a request (without a token: anon).\n"
+	    "# TYPE parklog_http_connections gauge\n"
+	    "parklog_http_connections{state=\"open\"} %ld\n"
+	    "parklog_http_connections{state=\"receiving\"} %ld\n"
+	    "parklog_http_connections{state=\"receiving_anon\"} %ld\n"
+	    "# HELP parklog_http_slow_closed_total Connections closed by the "
+	    "slow-client policy.\n# TYPE parklog_http_slow_closed_total counter\n"
+	    "parklog_http_slow_closed_total{reason=\"deadline\"} %" PRIu64 "\n"
+	    "parklog_http_slow_closed_total{reason=\"newcomer\"} %" PRIu64 "\n",
+	    g.conns, g.receiving, g.anon, g.deadline_shut, g.evicted);
+}
+
 static void api__m_appends(FILE *f, api_server *srv)
 {
 	static const char *names[] = { "", "ENTRY_PENDING", "ENTRY_CONFIRMED", "EXIT" };
@@ -123,6 +142,13 @@ static void api__m_appends(FILE *f, api_server *srv)
 	    "parklog_idempotent_replays_total counter\n"
 	    "parklog_idempotent_replays_total %" PRIu64 "\n",
 	    (uint64_t)atomic_load(&srv->m.replays));
+	fputs("# HELP parklog_edge_ts_total Gate timestamps (edge_ts) of barrier "
+	    "actions: taken (ok) or refused, by reason (docs/time.md).\n"
+	    "# TYPE parklog_edge_ts_total counter\n", f);
+	for (int v = 0; v < API_TS_NVERDICT; v++)
+		fprintf(f, "parklog_edge_ts_total{verdict=\"%s\"} %" PRIu64 "\n",
+		    api_ts_reason((enum api_ts_verdict)v),
+		    (uint64_t)atomic_load(&srv->m.edge_ts[v]));
 }
 
 static void api__m_writer(FILE *f, api_server *srv)
@@ -178,8 +204,14 @@ static int api__m_log(FILE *f, api_server *srv)
 	    "# TYPE parklog_log_map_used_bytes gauge\n"
 	    "parklog_log_map_used_bytes %" PRIu64 "\n"
 	    "# TYPE parklog_log_map_size_bytes gauge\n"
-	    "parklog_log_map_size_bytes %" PRIu64 "\n",
-	    st.events, st.streams, st.plates, st.map_used, st.map_size);
+	    "parklog_log_map_size_bytes %" PRIu64 "\n"
+	    "# HELP parklog_log_peer_events_ahead_total Peer events dated "
+	    "beyond the skew ahead of our clock when received (stored, they "
+	    "move only their own plate).\n"
+	    "# TYPE parklog_log_peer_events_ahead_total counter\n"
+	    "parklog_log_peer_events_ahead_total %" PRIu64 "\n",
+	    st.events, st.streams, st.plates, st.map_used, st.map_size,
+	    st.peer_ahead);
 	return 0;
 }
 
@@ -211,6 +243,7 @@ enum MHD_Result api__h_metrics(api__req *r)
 		return api__reply(r, 500, NULL);
 	api__m_requests(f, r->srv);
 	api__m_latency(f, r->srv);
+	api__m_guard(f, r->srv);
 	api__m_appends(f, r->srv);
 	api__m_writer(f, r->srv);
 	rc = api__m_log(f, r->srv);

@@ -246,15 +246,13 @@ static int api__timestamp(const cJSON *o, api_timestamp *t, char *err, size_t er
 	return api__err(err, errlen, "timestamp: expected a string or a number");
 }
 
-int64_t api_timestamp_ms(const api_timestamp *t, int tz_min, int64_t now_ms)
+int64_t api_timestamp_ms(const api_timestamp *t, int tz_min)
 {
 	int64_t ms = t->ms;
 
 	if (ms <= 0 && (t->text[0] == '\0' || api_parse_time(t->text, tz_min, &ms) != 0))
 		return 0;
-	if (ms > now_ms + 60000 || ms < now_ms - 30LL * 86400000)
-		return 0;
-	return ms;
+	return ms > 0 && ms <= 9007199254740992LL ? ms : 0;
 }
 
 /* A field that may only have one string value (e.g. action: "open"). */
@@ -463,7 +461,7 @@ int api_parse_heartbeat(const char *body, size_t len, api_heartbeat *out,
 	    err, errlen)) < 0 ||
 	    (rc = api__count(o, "events_sent", &out->events_sent, err, errlen)) < 0 ||
 	    (rc = api__count(o, "events_failed", &out->events_failed, err, errlen)) < 0 ||
-	    (rc = api__timestamp(o, NULL, err, errlen)) != 0)
+	    (rc = api__timestamp(o, &out->when, err, errlen)) != 0)
 		goto err;
 	if (!api__text_ok(out->status))
 		rc = api__err(err, errlen, "status: control character");

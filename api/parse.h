@@ -39,9 +39,10 @@ typedef struct api_timestamp {
 	char text[40];				/* "" if no string was given */
 } api_timestamp;
 
-/* The gate's time of an action, if believable: given, not in the future
- * beyond a minute of clock skew, and less than 30 days old. 0 otherwise. */
-int64_t api_timestamp_ms(const api_timestamp *t, int tz_min, int64_t now_ms);
+/* The gate's time of an action in ms, 0 if none was given or it cannot be
+ * read (or is not within 1..2^53). Whether to believe it is not decided
+ * here: api_edge_ts_judge (api/edgetime.h) does, with the policy's bounds. */
+int64_t api_timestamp_ms(const api_timestamp *t, int tz_min);
 
 /* POST /api/edge/barrier/open and /close */
 typedef struct api_barrier {
@@ -73,6 +74,7 @@ typedef struct api_heartbeat {
 	char vehicle[LOG_VEHICLE_MAX + 1];
 	char status[API_NAME_MAX + 1];
 	int64_t events_sent, events_failed;	/* -1 if not given */
+	api_timestamp when;			/* the gate's clock when sent */
 } api_heartbeat;
 
 /* GET /api/parking/history query */

@@ -573,15 +573,24 @@ enum MHD_Result api__h_sync_state(api__req *r)
 	return api__reply(r, MHD_HTTP_OK, o);
 }
 
+/* 200 while the log takes writes; 503 with the reason once a commit
+ * failed (a full disk, an I/O error), until a commit succeeds again. */
 enum MHD_Result api__h_healthz(api__req *r)
 {
-	cJSON *o = api__ok();
+	int ws = log_store_write_status(r->srv->store);
+	cJSON *o = ws ? cJSON_CreateObject() : api__ok();
 
 	if (o == NULL)
 		return api__reply(r, 500, NULL);
-	cJSON_AddStringToObject(o, "status", "ok");
+	if (ws != 0) {
+		cJSON_AddBoolToObject(o, "success", 0);
+		cJSON_AddStringToObject(o, "status", "cannot write");
+		cJSON_AddStringToObject(o, "reason", log_strerror(ws));
+	} else {
+		cJSON_AddStringToObject(o, "status", "ok");
+	}
 	cJSON_AddStringToObject(o, "this_central", r->srv->origin);
 	cJSON_AddNumberToObject(o, "uptime_s",
 	    (double)((api__now_ms() - r->srv->started_ms) / 1000));
-	return api__reply(r, MHD_HTTP_OK, o);
+	return api__reply(r, ws ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK, o);
 }

@@ -94,6 +94,7 @@ static api__policy *api__policy_new(const api_policy *in)
 	p->idem_window_ms = in->idem_window_ms;
 	p->idem_key_ttl_s = in->idem_key_ttl_s ? in->idem_key_ttl_s : 86400;
 	p->camera_offline_s = in->camera_offline_s;
+	p->time = in->time;
 	return p;
 }
 
@@ -208,9 +209,12 @@ static void api__precheck(api__req *r, const char *url, const char *method)
 		st = MHD_HTTP_SERVICE_UNAVAILABLE;
 		why = "shutting down";
 	}
-	if (st == 0 && api__routes[r->route].auth == API__AUTH_OPERATOR)
+	if (st == 0 && api__routes[r->route].auth == API__AUTH_OPERATOR) {
 		st = (unsigned)api_auth_operator(r->pol->operator_token,
 		    api__header(r, MHD_HTTP_HEADER_AUTHORIZATION), &why);
+		if (st == 0 && r->pol->operator_token[0] != '\0')
+			api__guard_authed(srv->guard, r->gc);
+	}
 	cl = api__header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (st == 0 && cl != NULL && strtoull(cl, NULL, 10) > srv->max_body) {
 		st = MHD_HTTP_CONTENT_TOO_LARGE;
@@ -235,11 +239,15 @@ static enum MHD_Result api__begin(api_server *srv, struct MHD_Connection *c,
 	r->job.done = api__done;
 	r->job.arg = r;
 	r->pol = api__policy_get(srv);
+	r->gc = api__guard_conn(c);
 	*con_cls = r;
 	api__precheck(r, url, method);
-	/* Refuse before reading a body (MHD then closes the connection). */
-	if (r->pre_status != 0)
+	/* Refuse before reading a body (MHD then closes the connection);
+	 * the answer is decided, so the deadline no longer applies. */
+	if (r->pre_status != 0) {
+		api__guard_delivered(srv->guard, r->gc);
 		return api__reply_error(r, r->pre_status, "%s", r->pre_error);
+	}
 	return MHD_YES;
 }
 
@@ -282,6 +290,9 @@ static enum MHD_Result api__access(void *cls, struct MHD_Connection *c,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	/* The request is complete (headers and body): from here on it is
+	 * being answered, suspended or streaming, never cut by the guard. */
+	api__guard_delivered(r->srv->guard, r->gc);
 	if (r->state == API__RS_DONE)
 		return api__write_reply(r);
 	if (r->state == API__RS_WAIT)
@@ -301,8 +312,13 @@ static void api__completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (r == NULL)
 		return;
 	*con_cls = NULL;
-	if (r->counted)
-		atomic_fetch_sub(&srv->inflight, 1);
+	if (r->counted) {
+		long was = atomic_fetch_sub(&srv->inflight, 1);
+
+		msg_assert(was > 0);	/* inflight never goes below 0 */
+	}
+	/* Keep-alive: the next request's deadline starts now. */
+	api__guard_next(srv->guard, r->gc);
 	api__policy_put(r->pol);
 	cJSON_Delete(r->detection);
 	free(r->body);
@@ -332,12 +348,17 @@ int api__auth_edge(api__req *r, const char *edge_id, enum MHD_Result *res)
 	st = api_auth_edge(r->pol->edges, r->pol->nedges, edge_id,
 	    api__header(r, MHD_HTTP_HEADER_AUTHORIZATION), &r->edge, &why);
 	if (st == 0) {
-		api__cameras_seen(r->srv->cams, edge_id, api__now_ms());
+		if (r->edge != NULL && r->edge->token[0] != '\0')
+			api__guard_authed(r->srv->guard, r->gc);
+		api__cameras_seen(r->srv->cams, edge_id, api__now_ms(),
+		    (int64_t)r->pol->camera_offline_s * 1000);
 		return 0;
 	}
 	/* Not "seen": an operator's click says nothing about the gate. */
-	if (api__operator_acts(r))
+	if (api__operator_acts(r)) {
+		api__guard_authed(r->srv->guard, r->gc);
 		return 0;
+	}
 	*res = api__reply_error(r, (unsigned)st, "%s: %s", edge_id, why);
 	return -1;
 }
@@ -368,6 +389,23 @@ enum MHD_Result api__submit(api__req *r)
 
 /* ---- lifecycle ----------------------------------------------------------- */
 
+/* The guard's limits from the options (api.h gives the defaults). */
+static void api__guard_defaults(const api_opts *o, unsigned max_conns,
+    api__guard_opts *g)
+{
+	unsigned reserved = o->reserved_conns ? o->reserved_conns : max_conns / 16;
+
+	/* At least one place each side. */
+	if (reserved == 0)
+		reserved = 1;
+	if (reserved >= max_conns)
+		reserved = max_conns - 1;
+	g->deadline_ms = (o->request_deadline_s ? o->request_deadline_s : 10) * 1000u;
+	g->per_ip = o->max_conns_per_ip ? o->max_conns_per_ip : 128;
+	g->anon_max = max_conns - reserved;
+	g->tick_ms = 0;
+}
+
 static int api__opts_ok(const api_opts *o)
 {
 	return o->store != NULL && o->proj != NULL &&
@@ -392,6 +430,7 @@ int api_server_create(const api_opts *o, api_server **out)
 	srv->max_header = o->max_header ? o->max_header : 8 * 1024;
 	srv->max_conns = o->max_conns ? o->max_conns : 1024;
 	srv->conn_timeout_s = o->conn_timeout_s ? o->conn_timeout_s : 30;
+	api__guard_defaults(o, srv->max_conns, &srv->guard_o);
 	srv->store = o->store;
 	srv->proj = o->proj;
 	srv->hooks = o->hooks;
@@ -447,11 +486,14 @@ int api_server_start(api_server *srv, log_writer *w)
 	    MHD_USE_ERROR_LOG;
 	int v6;
 
-	if (w == NULL)
+	if (w == NULL || srv->mhd != NULL)
 		return API_ECONF;
 	srv->writer = w;
 	if (api__resolve(srv, &ss, &v6) != 0)
 		return API_EBIND;
+	if (srv->guard == NULL &&
+	    api__guard_new(&srv->guard_o, &srv->guard) != 0)
+		return ENOMEM;
 	if (v6)
 		flags |= MHD_USE_IPv6;
 	srv->mhd = MHD_start_daemon(flags, (uint16_t)srv->port, NULL, NULL,
@@ -461,6 +503,7 @@ int api_server_start(api_server *srv, log_writer *w)
 	    MHD_OPTION_CONNECTION_TIMEOUT, srv->conn_timeout_s,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, srv->max_header,
 	    MHD_OPTION_NOTIFY_COMPLETED, api__completed, srv,
+	    MHD_OPTION_NOTIFY_CONNECTION, api__guard_notify, srv->guard,
 	    MHD_OPTION_EXTERNAL_LOGGER, api__mhd_log, srv,
 	    MHD_OPTION_END);
 	if (srv->mhd == NULL)
@@ -511,6 +554,7 @@ void api_server_stop(api_server *srv, unsigned wait_ms)
 		srv->abandoned = 1;
 		return;
 	}
+	api__guard_stop(srv->guard);
 	MHD_stop_daemon(srv->mhd);
 	srv->mhd = NULL;
 }
@@ -522,6 +566,7 @@ void api_server_free(api_server *srv)
 	api_server_stop(srv, 10000);
 	if (srv->abandoned)
 		return;		/* MHD's thread may still use it */
+	api__guard_free(srv->guard);	/* MHD has closed every connection */
 	api__events_free(srv->events);	/* its ticker sweeps the cameras */
 	api__cameras_free(srv->cams);
 	api__policy_put(srv->pol);

@@ -177,12 +177,41 @@ enum log_ev_type log_ev_type_parse(const char *s)
 	return LOG_EV_NONE;
 }
 
+static size_t log__utf8_len(const unsigned char *p, const unsigned char *e);
+
+/* Bytes that are not UTF-8 are refused, not dropped like the characters
+ * outside A-Z 0-9: "29A\xff\xfe345" is no reading of 29A345. */
+static int log__plate_utf8(const char *in, char *err, size_t errlen)
+{
+	const unsigned char *b = (const unsigned char *)in, *p = b,
+	    *e = b + strlen(in);
+	size_t k;
+
+	while (p < e) {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if ((k = log__utf8_len(p, e)) == 0) {
+			log__err(err, errlen, "plate: invalid UTF-8 at byte %zu",
+			    (size_t)(p - b));
+			return LOG_EEVENT_VALUE;
+		}
+		p += k;
+	}
+	return 0;
+}
+
 int log_plate_normalise(const char *in, char out[LOG_PLATE_MAX + 1],
     char *err, size_t errlen)
 {
 	size_t n = 0;
 	unsigned char c;
 
+	if (in != NULL && log__plate_utf8(in, err, errlen) != 0) {
+		out[0] = '\0';
+		return LOG_EEVENT_VALUE;
+	}
 	for (; in != NULL && *in != '\0'; in++) {
 		c = (unsigned char)*in;
 		if (log__lower(c))

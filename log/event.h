@@ -85,8 +85,11 @@ typedef struct log_event {
 	int64_t edge_ts;
 } log_event;
 
-/* When the event happened: the gate's time if it gave an earlier one than
- * ts, else ts. Sessions and fees use it; fold order stays by ts. */
+/* When the event happened — its action time: the gate's time if it gave an
+ * earlier one than ts, else ts. Sessions, fees and the per-plate fold order
+ * use it (docs/time.md). A central stores an edge_ts only inside its bounds
+ * (api/); a peer's event is taken as it is, and the earlier-of-the-two rule
+ * keeps even a bad one from dating an action after it was recorded. */
 int64_t log_event_at(const log_event *ev);
 
 /* Error codes of this module (0 is success). log_event_strerror names them;
@@ -107,7 +110,8 @@ enum log_ev_type log_ev_type_parse(const char *s);
 
 /* Normalise a plate as the seed does: upper-case, keep only A-Z and 0-9.
  * Writes at most LOG_PLATE_MAX+1 bytes to `out`. Returns 0 if the result is
- * 6..12 characters, otherwise LOG_EEVENT_VALUE with a message in err. */
+ * 6..12 characters, otherwise LOG_EEVENT_VALUE with a message in err. Input
+ * that is not valid UTF-8 is refused ("invalid UTF-8"), `out` then "". */
 int log_plate_normalise(const char *in, char out[LOG_PLATE_MAX + 1],
     char *err, size_t errlen);
 

@@ -2,8 +2,8 @@
  *
  * An open-addressing hash table of plates (linear probing, at most half
  * full); each plate owns a small array of positions kept in fold order.
- * Events nearly always arrive last for their plate (the hybrid clock), so
- * the insert scans back one step. Plates are never removed from the table
+ * Events nearly always arrive last for their plate (the hybrid clock, and
+ * edge_ts is rare and recent), so the insert scans back one step. Plates are never removed from the table
  * (a plate whose only events were undone keeps an empty slot).
  */
 #include "log/plates.h"
@@ -21,8 +21,9 @@ typedef struct log__pslot {
 	char plate[LOG_PLATE_MAX + 1];	/* "" = a free slot */
 	uint32_t n, cap;
 	log__ppos *e;
-	log__ppos last;		/* e[n - 1], kept here: the clock asks for it on
-				   every append, and e is another cache miss */
+	log__ppos last;		/* e[n - 1], kept here: the projections ask for
+				   it on every append, and e is another cache miss */
+	int64_t maxts;		/* the highest e[i].ts (the clock asks for it) */
 } log__pslot;
 
 typedef struct log__pstream {
@@ -167,14 +168,14 @@ out:
 	return rc;
 }
 
-/* Fold order: (ts, origin, epoch, seq). */
+/* Fold order: (action time, origin, epoch, seq), as proj_fold_cmp. */
 static int log__ppos_cmp(const log__plates *px, const log__ppos *a,
     const log__ppos *b)
 {
 	int c;
 
-	if (a->ts != b->ts)
-		return a->ts < b->ts ? -1 : 1;
+	if (a->at != b->at)
+		return a->at < b->at ? -1 : 1;
 	if (a->no != b->no) {
 		const log__pstream *sa = &px->st[a->no], *sb = &px->st[b->no];
 
@@ -205,10 +206,23 @@ static int log__pslot_insert(log__plates *px, log__pslot *s, const log__ppos *po
 		;
 	memmove(&s->e[i + 1], &s->e[i], (s->n - i) * sizeof *s->e);
 	s->e[i] = *pos;
-	if (s->n++ == 0)
+	if (s->n++ == 0) {
 		px->nonempty++;
+		s->maxts = pos->ts;
+	} else if (pos->ts > s->maxts) {
+		s->maxts = pos->ts;
+	}
 	s->last = s->e[s->n - 1];
 	return 0;
+}
+
+/* After a removal: the highest ts of what is left (undo is rare). */
+static void log__pslot_maxts(log__pslot *s)
+{
+	s->maxts = s->n > 0 ? s->e[0].ts : 0;
+	for (uint32_t i = 1; i < s->n; i++)
+		if (s->e[i].ts > s->maxts)
+			s->maxts = s->e[i].ts;
 }
 
 int log__plates_add(log__plates *px, const char *plate, const log__ppos *pos)
@@ -244,6 +258,7 @@ void log__plates_remove(log__plates *px, const char *plate, const log__ppos *pos
 				px->nonempty--;
 			else
 				s->last = s->e[s->n - 1];
+			log__pslot_maxts(s);
 			break;
 		}
 	if (pos->no < px->nst && px->st[pos->no].covered >= pos->seq)
@@ -288,6 +303,21 @@ int log__plates_last(log__plates *px, const char *plate, log__ppos *out)
 	s = log__pslot_find(px, plate);
 	if (s->n > 0) {
 		*out = s->last;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&px->mu);
+	return rc;
+}
+
+int log__plates_max_ts(log__plates *px, const char *plate, int64_t *ts)
+{
+	const log__pslot *s;
+	int rc = LOG_NOTFOUND;
+
+	pthread_mutex_lock(&px->mu);
+	s = log__pslot_find(px, plate);
+	if (s->n > 0) {
+		*ts = s->maxts;
 		rc = 0;
 	}
 	pthread_mutex_unlock(&px->mu);

@@ -2,7 +2,9 @@
  *
  * Internal to log/ (store.c owns one per open store). For each plate, the
  * positions (stream_no, seq) of its events in fold order
- * (ts, origin, epoch, seq). It is not stored: a write-open store builds it
+ * (action time, origin, epoch, seq) — action time: edge_ts when the event
+ * has an earlier one, else ts (log_event_at) — and the highest ts of the
+ * plate (the hybrid clock's floor for that plate only). It is not stored: a write-open store builds it
  * by one scan of the log, a read-only store catches it up on use (see
  * store.c). Why in memory: a plate-keyed LMDB index costs one random 4 KiB
  * page per appended event, which bounded durable appends to a tenth of bare
@@ -25,9 +27,10 @@ typedef struct log__plates log__plates;
 
 /* One event of a plate. */
 typedef struct log__ppos {
-	int64_t ts;
+	int64_t at;		/* action time: the fold order's first key */
 	uint64_t seq;
 	uint32_t no;		/* stream_no */
+	int64_t ts;		/* the event's ts (the clock's floor) */
 } log__ppos;
 
 /* Create an empty index: 0 or ENOMEM. */
@@ -55,6 +58,11 @@ int log__plates_copy(log__plates *px, const char *plate, log__ppos **buf,
 
 /* The plate's last position in fold order: 0, or LOG_NOTFOUND. */
 int log__plates_last(log__plates *px, const char *plate, log__ppos *out);
+
+/* The highest ts among the plate's events (not the last in fold order: an
+ * event with an early edge_ts sorts before later-recorded ones): 0, or
+ * LOG_NOTFOUND if the plate has none. */
+int log__plates_max_ts(log__plates *px, const char *plate, int64_t *ts);
 
 /* The first plate with events greater than `after` ("" for the first) in
  * byte order: 0, or LOG_END. `after` and `out` may be the same buffer. */

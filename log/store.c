@@ -1,6 +1,6 @@
 /* log/store.c — the event log on LMDB (see store.h for tables and rules).
  *
- * Per-transaction state (stream heads, appended ranges, highest ts) lives in
+ * Per-transaction state (stream heads, appended ranges) lives in
  * the log_txn and reaches LMDB only in that transaction, so an abort leaves
  * nothing behind. The store's mutable state is the map-growth gate and the
  * in-memory plate index (log/plates.h), whose additions a transaction undoes
@@ -15,8 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +28,7 @@
 #include "log/store.h"
 #include "log/internal.h"
 #include "log/plates.h"
+#include "msg/msg.h"
 
 #define LOG__SCHEMA	1
 #define LOG__MAGIC	"parklog"
@@ -41,19 +45,23 @@ struct log_store {
 	MDB_env *env;
 	MDB_dbi log, ids, streams, meta;
 	int readonly;
+	int lockfd;			/* LOG_LOCK_FILE, flock'd; -1 if none */
+	char dir[4096];
+	atomic_int wstatus;		/* log_store_write_status */
+	char why[256];			/* the open's detail for `err` */
 	/* The plate index: built at a write open, caught up on use when
 	 * read-only (pxsync serialises the catch-ups). */
 	log__plates *px;
 	pthread_mutex_t pxsync;
-	/* The highest ts held (the hybrid clock's floor): found by the write
-	 * open's scan of the log, raised by each commit; writer only. Kept in
-	 * memory, like the plate index, so that no commit writes it. */
-	int64_t max_ts;
+	int64_t peer_skew_ms;		/* a peer event dated beyond: flagged */
+	atomic_uint_fast64_t peer_ahead;	/* ... how many (committed) */
 	int has_origin;
 	char origin[LOG_ORIGIN_MAX + 1];
 	char home[LOG_ORIGIN_MAX + 1];	/* origin in meta: marks "own" streams */
 	uint64_t epoch;
-	uint32_t own_no;
+	/* Our stream's number once the first own append of this open created
+	 * it, 0 before; written by the writer, read by any thread. */
+	_Atomic uint32_t own_no;
 	char own_stream[LOG_STREAM_MAX + 1];
 	log_apply_fn apply;
 	void *apply_ctx;
@@ -92,13 +100,16 @@ struct log_txn {
 	MDB_txn *txn;
 	uint64_t serial;
 	int failed;		/* an append failed half-way: must not commit */
+	int own_created;	/* created our stream: undone unless it commits */
 	int write;
 	int locked;
 	struct log__sc *sc;
 	size_t nsc, capsc;
 	log_range *rg;
 	size_t nrg, caprg;
-	int64_t max_ts, max_ts0;
+	uint64_t nahead;		/* peer events dated ahead (flagged) */
+	int64_t ahead_ms;		/* the farthest of them, ms ahead */
+	char ahead_id[LOG_ID_MAX + 1];	/* ... its id */
 	struct log__pundo *undo;
 	size_t nundo, capundo;
 	int have_last;
@@ -179,6 +190,8 @@ const char *log_strerror(int err)
 	case LOG_EREADONLY: return "store or transaction is read-only";
 	case LOG_ESTREAM: return "no own stream, or peer append to our own stream";
 	case LOG_ESTOPPED: return "writer stopped";
+	case LOG_ELOCKED: return "data directory in use by another parklogd";
+	case LOG_ENOSPACE: return "disk full: no space left for the data directory";
 	}
 	if (err >= LOG_EEVENT_SYNTAX && err <= LOG_EEVENT_SPACE)
 		return log_event_strerror(err);
@@ -420,6 +433,9 @@ static int log__streams_push(log_txn *t, const MDB_val *k, const MDB_val *v,
 	for (size_t i = 0; i < t->nsc && cached == NULL; i++)
 		if (t->sc[i].no == sc.no)
 			cached = &t->sc[i];
+	/* Empty streams (made by opens of older versions) are not listed. */
+	if ((cached ? cached : &sc)->head_seq == 0)
+		return 0;
 	if (*n == *cap) {
 		size_t c2 = *cap ? *cap * 2 : 16;
 		log_stream_info *p = realloc(*arr, c2 * sizeof *p);
@@ -437,13 +453,17 @@ int log_txn_streams(log_txn *t, log_stream_info **out, size_t *n)
 {
 	MDB_cursor *c = NULL;
 	MDB_val k, v;
-	log_stream_info *arr = NULL;
-	size_t cnt = 0, cap = 0;
+	/* Never NULL, also with no stream: callers qsort or memcpy it. */
+	log_stream_info *arr = malloc(sizeof *arr);
+	size_t cnt = 0, cap = 1;
 	int rc;
 
+	if (arr == NULL)
+		return ENOMEM;
 	if ((rc = mdb_cursor_open(t->txn, t->s->streams, &c)) != 0)
 		goto err;
-	while ((rc = mdb_cursor_get(c, &k, &v, cnt ? MDB_NEXT : MDB_FIRST)) == 0)
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
 		if ((rc = log__streams_push(t, &k, &v, &arr, &cnt, &cap)) != 0)
 			goto err;
 	if (rc != MDB_NOTFOUND)
@@ -496,6 +516,56 @@ static int log__plate_guess(const char *b, size_t len, char plate[LOG_PLATE_MAX 
 	return log_plate_normalise(plate, plate, why, sizeof why) == 0 ? 0 : LOG_ECORRUPT;
 }
 
+/* The write open's check of the log (store.h): one stream's records in
+ * order, as the index scan reads them anyway. The hashes are computed by
+ * that scan in any case; this adds seq contiguity and the prefix sums. */
+typedef struct log__chk {
+	const struct log__sc *sc;
+	uint64_t seq, P;	/* the last record seen (0, 0 before the first) */
+} log__chk;
+
+static int log__corrupt(log_store *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int log__corrupt(log_store *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->why, sizeof s->why, fmt, ap);
+	va_end(ap);
+	return LOG_ECORRUPT;
+}
+
+static int log__chk_rec(log_store *s, log__chk *k, const log_rec *r, int hash_ok)
+{
+	const char *name = k->sc->name;
+
+	if (r->seq != k->seq + 1)
+		return log__corrupt(s, "stream %s: seq %" PRIu64 " follows %" PRIu64,
+		    name, r->seq, k->seq);
+	if (!hash_ok)
+		return log__corrupt(s, "stream %s seq %" PRIu64 ": the event's "
+		    "bytes fail their hash", name, r->seq);
+	if (r->P != k->P + r->h)
+		return log__corrupt(s, "stream %s seq %" PRIu64 ": prefix sum "
+		    "%016" PRIx64 ", expected %016" PRIx64, name, r->seq, r->P,
+		    k->P + r->h);
+	k->seq = r->seq;
+	k->P = r->P;
+	return 0;
+}
+
+static int log__chk_end(log_store *s, const log__chk *k)
+{
+	if (k->seq != k->sc->head_seq || k->P != k->sc->head_P)
+		return log__corrupt(s, "stream %s: head (seq %" PRIu64 ", P %016"
+		    PRIx64 ") but its records end at (seq %" PRIu64 ", P %016"
+		    PRIx64 ")", k->sc->name, k->sc->head_seq, k->sc->head_P,
+		    k->seq, k->P);
+	return 0;
+}
+
 /* Index stream sc's events after what the index covers, up to its head in
  * this txn. */
 static int log__plates_sync_stream(log_txn *t, struct log__sc *sc)
@@ -506,7 +576,8 @@ static int log__plates_sync_stream(log_txn *t, struct log__sc *sc)
 	MDB_cursor *c = NULL;
 	log_event ev;
 	log_rec r;
-	int rc;
+	int rc, hash_ok;
+	log__chk chk = { sc, from - 1, 0 };
 
 	if (from > sc->head_seq)
 		return 0;
@@ -516,26 +587,44 @@ static int log__plates_sync_stream(log_txn *t, struct log__sc *sc)
 	log__key(kb, sc->no, from);
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
 	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if ((rc = log__rec_shape(&k, &v, &r)) != 0)
+		if ((rc = log__rec_shape(&k, &v, &r)) != 0) {
+			if (!t->s->readonly)
+				log__corrupt(t->s, "stream %s: a record after seq %"
+				    PRIu64 " has not the shape of one", sc->name, chk.seq);
 			goto err;
-		if (r.stream_no != sc->no || r.seq > sc->head_seq)
+		}
+		if (r.stream_no != sc->no)
 			break;
-		if (r.ts > t->s->max_ts)
-			t->s->max_ts = r.ts;
+		if (r.seq > sc->head_seq) {
+			if (!t->s->readonly)
+				rc = log__corrupt(t->s, "stream %s: records beyond "
+				    "its head seq %" PRIu64, sc->name, sc->head_seq);
+			break;
+		}
+		hash_ok = XXH3_64bits(r.bytes, r.len) == r.h;
+		if (!t->s->readonly && (rc = log__chk_rec(t->s, &chk, &r, hash_ok)) != 0)
+			goto err;
 		/* A record that fails its hash is still indexed if its plate
 		 * can be found, so that reading it through the index reports
 		 * the corruption (as every read does) instead of hiding it. */
-		if (XXH3_64bits(r.bytes, r.len) == r.h)
+		ev.edge_ts = 0;
+		if (hash_ok)
 			rc = log_event_decode_stored(r.bytes, r.len, &ev);
 		else
 			rc = log__plate_guess(r.bytes, r.len, ev.plate);
 		if (rc != 0)
 			continue;	/* unreadable: `parklog verify` reports it */
-		if ((rc = log__plates_add(t->s->px, ev.plate,
-		    &(log__ppos){ r.ts, r.seq, r.stream_no })) != 0)
+		ev.ts = r.ts;
+		if ((rc = log__plates_add(t->s->px, ev.plate, &(log__ppos){
+		    log_event_at(&ev), r.seq, r.stream_no, r.ts })) != 0)
 			goto err;
 	}
 	rc = rc == MDB_NOTFOUND ? 0 : rc;
+	if (rc == 0 && !t->s->readonly)
+		rc = log__chk_end(t->s, &chk);
+	else if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND)
+		rc = log__corrupt(t->s, "stream %s: B-tree of the log: %s",
+		    sc->name, mdb_strerror(rc));
 err:
 	if (c != NULL)
 		mdb_cursor_close(c);
@@ -595,7 +684,7 @@ static int log__plates_note(log_txn *t, struct log__sc *sc, const log_event *ev)
 	}
 	u = &t->undo[t->nundo];
 	memcpy(u->plate, ev->plate, sizeof u->plate);
-	u->pos = (log__ppos){ ev->ts, ev->seq, sc->no };
+	u->pos = (log__ppos){ log_event_at(ev), ev->seq, sc->no, ev->ts };
 	if ((rc = log__plates_add(t->s->px, u->plate, &u->pos)) == 0)
 		t->nundo++;
 	return rc;
@@ -706,7 +795,9 @@ static int log__valid_origin(const char *o)
 	return 1;
 }
 
-/* Our stream of this open: a fresh random epoch, registered in `streams`. */
+/* Our stream of this open: a fresh random epoch, never used before. It is
+ * registered in `streams` by the first own append (log__own_create), so an
+ * open that appends nothing leaves no empty stream (DESIGN.md "Streams"). */
 static int log__own_stream(log_txn *t)
 {
 	log_store *s = t->s;
@@ -719,17 +810,37 @@ static int log__own_stream(log_txn *t)
 		log_stream_name(s->own_stream, s->origin, s->epoch);
 		rc = log__sc_name(t, s->own_stream, &sc);
 	} while (rc == 0);		/* 2^-64: but never reuse a stream */
-	if (rc != LOG_NOTFOUND ||
-	    (rc = log__sc_create(t, s->own_stream, s->epoch, &sc)) != 0)
+	if (rc != LOG_NOTFOUND)
 		return rc;
-	s->own_no = sc->no;
-	if ((rc = log__meta_put(t->txn, s, "origin", s->origin, strlen(s->origin))) != 0)
+	/* Written only when it changes: an open that writes nothing also
+	 * works on a full disk (reads are served; appends answer 507). */
+	if (strcmp(s->home, s->origin) != 0 && (rc = log__meta_put(t->txn, s,
+	    "origin", s->origin, strlen(s->origin))) != 0)
 		return rc;
 	memcpy(s->home, s->origin, sizeof s->home);
-	return log__meta_put(t->txn, s, "own_stream", s->own_stream,
-	    strlen(s->own_stream));
+	return 0;
 }
 
+/* The first own append of this open: create our stream in its txn. */
+static int log__own_create(log_txn *t, struct log__sc **sc)
+{
+	log_store *s = t->s;
+	int rc;
+
+	/* Tables changed half-way must not commit (writer.h's rule). */
+	if ((rc = log__sc_create(t, s->own_stream, s->epoch, sc)) != 0 ||
+	    (rc = log__meta_put(t->txn, s, "own_stream", s->own_stream,
+	    strlen(s->own_stream))) != 0)
+		return t->failed = log__full(t, rc);
+	t->own_created = 1;
+	s->own_no = (*sc)->no;
+	return 0;
+}
+
+/* Older versions kept a global clock floor in meta "max_ts" (one event
+ * dated far ahead then dated every later event of every plate, also after
+ * a restart). The clock is per plate now: the key is removed, its value
+ * ignored. */
 static int log__old_max_ts(log_txn *t)
 {
 	MDB_val k = { 6, "max_ts" }, v;
@@ -739,8 +850,6 @@ static int log__old_max_ts(log_txn *t)
 		return 0;
 	if (rc != 0)
 		return rc;
-	if (v.mv_size == 8 && (int64_t)log__get64(v.mv_data) > t->s->max_ts)
-		t->s->max_ts = (int64_t)log__get64(v.mv_data);
 	return mdb_del(t->txn, t->s->meta, &k, NULL);
 }
 
@@ -763,8 +872,8 @@ static int log__open_txn(log_store *s)
 		memcpy(s->home, v.mv_data, v.mv_size);
 	if (s->has_origin && (rc = log__own_stream(t)) != 0)
 		goto err;
-	/* A writer builds the plate index (and finds max_ts) now, before any
-	 * append; older versions kept max_ts in meta, written by every commit. */
+	/* A writer builds the plate index (each plate's highest ts with it)
+	 * now, before any append, and drops the old global floor's key. */
 	if (!s->readonly && ((rc = log__plates_sync(t)) != 0 ||
 	    (rc = log__old_max_ts(t)) != 0))
 		goto err;
@@ -776,6 +885,74 @@ err:
 	free(t->sc);
 	free(t);
 	return rc;
+}
+
+/* One writer per data directory: an flock on LOG_LOCK_FILE for the life
+ * of the store (released by the kernel if the process dies), with our pid
+ * in it for the message of the next one. flock, not fcntl: it conflicts
+ * within one process too, and closing another fd of the file keeps it. */
+static int log__lock_dir(log_store *s, const char *dir)
+{
+	char path[4200], pid[32];
+	int fd, n;
+
+	snprintf(path, sizeof path, "%s/%s", dir, LOG_LOCK_FILE);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
+		return errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		n = errno;
+		close(fd);
+		return n == EWOULDBLOCK ? LOG_ELOCKED : n;
+	}
+	s->lockfd = fd;
+	/* Best effort: on a full disk the lock holds without the pid. */
+	n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+		msg_debug("%s: pid not written", path);
+	return 0;
+}
+
+long log_store_lock_holder(const char *dir)
+{
+	char path[4200], buf[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "%s/%s", dir, LOG_LOCK_FILE);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+/* LMDB sizes its lock file with ftruncate and then writes it through a
+ * shared map: on a full file system the first touch of a page the file
+ * system cannot allocate is SIGBUS. So allocate it first (its size for the
+ * default 126 readers is 8 KiB; a larger existing file keeps its size).
+ * The data file is written with pwrite (no MDB_WRITEMAP): errors, not
+ * signals. */
+#define LOG__LOCKMDB_SIZE 8192
+static int log__prealloc_lock(const char *dir)
+{
+	char path[4200];
+	struct stat st;
+	off_t len = LOG__LOCKMDB_SIZE;
+	int fd, rc;
+
+	snprintf(path, sizeof path, "%s/lock.mdb", dir);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
+		return errno == ENOSPC || errno == EDQUOT ? LOG_ENOSPACE : errno;
+	if (fstat(fd, &st) == 0 && st.st_size > len)
+		len = st.st_size;
+	rc = posix_fallocate(fd, 0, len);
+	close(fd);
+	if (rc == EOPNOTSUPP || rc == EINVAL)
+		rc = 0;		/* no fallocate here: LMDB as before */
+	return rc == ENOSPC || rc == EDQUOT ? LOG_ENOSPACE : rc;
 }
 
 static int log__open_env(log_store *s, const char *dir, const log_store_opts *o)
@@ -792,6 +969,9 @@ static int log__open_env(log_store *s, const char *dir, const log_store_opts *o)
 		fl |= MDB_RDONLY;
 	} else if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
 		return errno;
+	} else if ((rc = log__lock_dir(s, dir)) != 0 ||
+	    (rc = log__prealloc_lock(dir)) != 0) {
+		return rc;
 	}
 	fl |= o->durability == LOG_DURABLE_META ? MDB_NOMETASYNC :
 	    o->durability == LOG_DURABLE_NONE ? MDB_NOSYNC : 0;
@@ -808,7 +988,28 @@ static int log__open_env(log_store *s, const char *dir, const log_store_opts *o)
 	return mdb_reader_check(s->env, NULL);
 }
 
+/* An I/O error is a full disk if the disk is (nearly) full: LMDB reports a
+ * short write as EIO. */
+#define LOG__FULL_BELOW ((unsigned long long)16 << 20)
+static int log__space_err(const log_store *s, int rc)
+{
+	struct statvfs fs;
+
+	if (rc == ENOSPC || rc == EDQUOT)
+		return LOG_ENOSPACE;
+	if (rc == EIO && statvfs(s->dir, &fs) == 0 &&
+	    (unsigned long long)fs.f_bavail * fs.f_frsize < LOG__FULL_BELOW)
+		return LOG_ENOSPACE;
+	return rc;
+}
+
 int log_store_open(const char *dir, const log_store_opts *opts, log_store **out)
+{
+	return log_store_open_err(dir, opts, out, NULL, 0);
+}
+
+int log_store_open_err(const char *dir, const log_store_opts *opts,
+    log_store **out, char *err, size_t errlen)
 {
 	static const log_store_opts none;
 	const log_store_opts *o = opts ? opts : &none;
@@ -818,8 +1019,11 @@ int log_store_open(const char *dir, const log_store_opts *opts, log_store **out)
 	if (s == NULL)
 		return ENOMEM;
 	s->readonly = o->readonly;
+	s->lockfd = -1;
+	snprintf(s->dir, sizeof s->dir, "%s", dir);
 	s->apply = o->apply;
 	s->apply_ctx = o->apply_ctx;
+	s->peer_skew_ms = o->peer_skew_ms;
 	if (o->origin != NULL && !o->readonly) {
 		if (!log__valid_origin(o->origin)) {
 			free(s);
@@ -838,6 +1042,9 @@ int log_store_open(const char *dir, const log_store_opts *opts, log_store **out)
 	*out = s;
 	return 0;
 err:
+	rc = log__space_err(s, rc);
+	if (s->why[0] != '\0')
+		log__err(err, errlen, "%s", s->why);
 	log_store_close(s);
 	return rc;
 }
@@ -848,6 +1055,8 @@ void log_store_close(log_store *s)
 		return;
 	if (s->env != NULL)
 		mdb_env_close(s->env);
+	if (s->lockfd >= 0)
+		close(s->lockfd);	/* after LMDB: releases the directory */
 	pthread_cond_destroy(&s->gcv);
 	pthread_mutex_destroy(&s->gmu);
 	pthread_mutex_destroy(&s->pxsync);
@@ -865,6 +1074,11 @@ void log_store_set_precommit(log_store *s, log_precommit_fn fn, void *ctx)
 {
 	s->precommit = fn;
 	s->precommit_ctx = ctx;
+}
+
+int log_store_write_status(const log_store *s)
+{
+	return atomic_load(&((log_store *)s)->wstatus);
 }
 
 uint64_t log_txn_serial(const log_txn *t)
@@ -1046,8 +1260,6 @@ int log_txn_begin(log_store *s, int write, log_txn **out)
 	t->serial = atomic_fetch_add(&s->serial, 1) + 1;
 	if ((rc = log__txn_mdb_begin(t)) != 0)
 		goto err;
-	if (write)
-		t->max_ts = t->max_ts0 = s->max_ts;
 	*out = t;
 	return 0;
 err:
@@ -1072,6 +1284,8 @@ static void log__txn_free(log_txn *t)
 	}
 	if (t->locked)
 		log__leave(t->s);
+	if (t->own_created)	/* not committed: the next append creates it */
+		t->s->own_no = 0;
 	log__plates_undo(t);	/* nothing left unless it committed */
 	free(t->undo);
 	free(t->sc);
@@ -1103,6 +1317,34 @@ static int log__flush(log_txn *t)
 	return 0;
 }
 
+/* Peer events dated ahead, once committed: counted and said. They move
+ * only their own plate's later events (the clock is per plate). */
+static void log__ahead_told(log_txn *t)
+{
+	if (t->nahead == 0)
+		return;
+	atomic_fetch_add(&t->s->peer_ahead, t->nahead);
+	msg_warnx("log: %" PRIu64 " peer event(s) dated ahead of our clock, the "
+	    "farthest %s by %" PRId64 " ms: stored, flagged; they move only "
+	    "their own plate", t->nahead, t->ahead_id, t->ahead_ms);
+}
+
+/* Note a peer event dated beyond the skew ahead of our wall clock. */
+static void log__ahead_note(log_txn *t, const log_event *ev)
+{
+	struct timespec now;
+	int64_t ms, skew = t->s->peer_skew_ms > 0 ? t->s->peer_skew_ms : 2000;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	ms = ev->ts - ((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+	if (ms <= skew)
+		return;
+	if (t->nahead++ == 0 || ms > t->ahead_ms) {
+		t->ahead_ms = ms;
+		memcpy(t->ahead_id, ev->id, sizeof t->ahead_id);
+	}
+}
+
 int log_txn_commit(log_txn *t)
 {
 	int rc;
@@ -1120,12 +1362,14 @@ int log_txn_commit(log_txn *t)
 	if ((rc = log__full(t, rc)) != 0) {
 		mdb_txn_abort(t->txn);
 	} else {
-		rc = log__full(t, mdb_txn_commit(t->txn));
+		/* Only LMDB's own commit says whether the disk takes writes. */
+		rc = log__space_err(t->s, log__full(t, mdb_txn_commit(t->txn)));
+		atomic_store(&t->s->wstatus, rc == MDB_MAP_FULL ? 0 : rc);
 	}
 	if (rc == 0) {
 		t->nundo = 0;	/* the index keeps what was committed */
-		if (t->max_ts > t->s->max_ts)
-			t->s->max_ts = t->max_ts;
+		log__ahead_told(t);
+		t->own_created = 0;
 	}
 	t->txn = NULL;
 	log__txn_free(t);
@@ -1134,19 +1378,25 @@ int log_txn_commit(log_txn *t)
 
 /* ---- appends ---------------------------------------------------------- */
 
+/* Per plate only: no global floor, so one event dated far ahead (a peer's
+ * bad clock, our own clock that jumped once) moves its own plate's later
+ * events and nothing else. */
 int log_txn_next_ts(log_txn *t, const char *plate, int64_t wall_ms, int64_t *ts)
 {
-	int64_t best = wall_ms > t->max_ts ? wall_ms : t->max_ts;
+	int64_t best = wall_ms, last = 0;
 	size_t n = strlen(plate);
-	log__ppos last;
-	int rc;
+	int rc, have;
 
 	if (n == 0 || n > LOG_PLATE_MAX)
 		return LOG_EEVENT_VALUE;
 	if ((rc = log__plates_use(t)) != 0)
 		return rc;
-	if (log__plates_last(t->s->px, plate, &last) == 0 && last.ts + 1 > best)
-		best = last.ts + 1;
+	have = log__plates_max_ts(t->s->px, plate, &last) == 0;
+	if (have && last + 1 > best)
+		best = last + 1;
+	/* store.h: strictly after every event of the plate, never before the
+	 * wall clock */
+	msg_assert(best >= wall_ms && (!have || best > last));
 	*ts = best;
 	return 0;
 }
@@ -1227,6 +1477,11 @@ static int log__write(log_txn *t, struct log__sc *sc, const log_event *ev, size_
 	    .seq = ev->seq, .ts = ev->ts, .type = ev->type };
 	int rc;
 
+	/* store.h: a stream's seqs are contiguous and P(seq) = P(seq-1) + h,
+	 * P(0) = 0: the new record goes right after the head, and an empty
+	 * stream's head P is 0. */
+	msg_assert(ev->seq == sc->head_seq + 1);
+	msg_assert(sc->head_seq != 0 || sc->head_P == 0);
 	rec.h = XXH3_64bits(rec.bytes, len);
 	rec.P = sc->head_P + rec.h;
 	memset(p, 0, LOG__HDR);
@@ -1246,8 +1501,6 @@ static int log__write(log_txn *t, struct log__sc *sc, const log_event *ev, size_
 	sc->head_seq = ev->seq;
 	sc->head_P = rec.P;
 	sc->dirty = 1;
-	if (ev->ts > t->max_ts)
-		t->max_ts = ev->ts;
 	if (t->s->apply && (rc = t->s->apply(t->s->apply_ctx, t, ev, &rec)) != 0)
 		goto failed;
 	return 0;
@@ -1279,7 +1532,11 @@ int log_txn_append_own(log_txn *t, log_event *ev)
 		return LOG_EREADONLY;
 	if (!s->has_origin)
 		return LOG_ESTREAM;
-	if ((rc = log__sc_no(t, s->own_no, &sc)) != 0)
+	if (s->own_no == 0)
+		rc = log__own_create(t, &sc);
+	else
+		rc = log__sc_no(t, s->own_no, &sc);
+	if (rc != 0)
 		return rc;
 	memcpy(ev->origin, s->origin, sizeof ev->origin);
 	ev->epoch = s->epoch;
@@ -1384,6 +1641,8 @@ int log_txn_append_peer(log_txn *t, const char *bytes, size_t len,
 	rc = log__write(t, sc, &ev, len);
 	if (rc == LOG_EFORK)
 		log__err(err, errlen, "fork: id %s held at another position", ev.id);
+	if (rc == 0)
+		log__ahead_note(t, &ev);
 	return rc;
 }
 
@@ -1451,6 +1710,7 @@ int log_txn_stat(log_txn *t, log_store_stat *out)
 	out->plates = log__plates_count(t->s->px);
 	out->map_used = log__map_used(t->s, &size);
 	out->map_size = size;
+	out->peer_ahead = atomic_load(&t->s->peer_ahead);
 	return 0;
 }
 

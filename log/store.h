@@ -10,16 +10,16 @@
  *   streams  stream_no(4, BE) → head seq(8) ‖ head P(8) ‖ epoch(8) ‖
  *            flags(4) ‖ name
  *   meta     "magic" ("parklog"), "schema" (u32 BE, 1), "origin",
- *            "own_stream", "s/<stream name>" → stream_no. (The highest ts
- *            held, the hybrid clock's floor, is found by the write open's
- *            scan and kept in memory; older versions stored it as "max_ts"
- *            at every commit, and a write open removes that key.)
+ *            "own_stream", "s/<stream name>" → stream_no. (Older versions
+ *            stored a global clock floor "max_ts" at every commit; a write
+ *            open removes that key and ignores it: the clock is per plate.)
  *
- * The per-plate index — each plate's events in fold order (ts, origin,
- * stream epoch, seq), what projections re-fold — is kept in memory, not in
+ * The per-plate index — each plate's events in fold order (action time,
+ * origin, stream epoch, seq), what projections re-fold, and each plate's
+ * highest ts — is kept in memory, not in
  * a table (log/plates.h says why): a write open builds it with one scan of
  * the log (about 0.2 s per million events) and appends add to it; a
- * read-only open catches it up before each use. Memory: about 40 bytes per
+ * read-only open catches it up before each use. Memory: about 48 bytes per
  * event. It assumes one writing process per data directory (parklogd).
  * Older data directories have a table "plates"; a write open drops it.
  *
@@ -66,7 +66,9 @@ enum {
 	LOG_EREADONLY,		/* write attempted on a read-only store/txn */
 	LOG_ESTREAM,		/* an own append on a store opened without origin,
 				   or a peer append to our own current stream */
-	LOG_ESTOPPED		/* the writer no longer accepts jobs */
+	LOG_ESTOPPED,		/* the writer no longer accepts jobs */
+	LOG_ELOCKED,		/* another process writes this data directory */
+	LOG_ENOSPACE		/* the file system of the data directory is full */
 };
 
 /* Text for any result this module returns (LMDB's and errno's included). */
@@ -95,16 +97,40 @@ typedef struct log_store_opts {
 	unsigned int extra_dbs;		/* named databases others will open */
 	log_apply_fn apply;		/* may be NULL */
 	void *apply_ctx;
+	/* A peer's event dated more than this ahead of our clock (ms) is
+	 * stored as it is (the log is the log) but flagged: counted
+	 * (log_store_stat.peer_ahead) and a message. 0: 2000. */
+	int64_t peer_skew_ms;
 } log_store_opts;
 
 /* Open (creating if needed and writable) the log in directory `dir`.
- * Writable with an origin: a fresh random epoch starts our own stream
- * "<origin>:<epoch>"; the previous own streams are kept as they are (sealed).
+ * Writable with an origin: a fresh random epoch names our own stream
+ * "<origin>:<epoch>", created by the first own append of this open (a
+ * store that appends nothing leaves no empty stream); the previous own
+ * streams are kept as they are (sealed).
+ * A writable open takes an exclusive lock (flock) on `dir`/LOG_LOCK_FILE,
+ * held until log_store_close, and writes its pid there: a second writer,
+ * in this or another process, gets LOG_ELOCKED (log_store_lock_holder
+ * names the holder). Read-only opens take no lock and work beside it.
+ * A writable open checks the log before anything else (every record's
+ * hash, each stream's seq contiguity, prefix sums and head) and refuses a
+ * corrupt one with LOG_ECORRUPT, saying where in `err`. On a full file
+ * system it fails with LOG_ENOSPACE instead of touching unallocated pages.
  * Runs mdb_reader_check. On success *out owns the environment until
  * log_store_close. A read-only open of a directory without a parklog log
- * fails with LOG_ENOTPARKLOG. */
+ * fails with LOG_ENOTPARKLOG. `err` (may be NULL) gets a message on
+ * failure when there is more to say than log_strerror. */
+#define LOG_LOCK_FILE "parklogd.lock"
 int log_store_open(const char *dir, const log_store_opts *opts, log_store **out);
+int log_store_open_err(const char *dir, const log_store_opts *opts,
+    log_store **out, char *err, size_t errlen);
 void log_store_close(log_store *s);
+/* The pid written in `dir`'s lock file by its writer, or 0 if none. */
+long log_store_lock_holder(const char *dir);
+
+/* 0 while the last commit succeeded; else that commit's error (e.g.
+ * LOG_ENOSPACE, EIO) until a commit succeeds again. Any thread. */
+int log_store_write_status(const log_store *s);
 
 /* Set the apply hook after open (the projections need the open store before
  * they can hook themselves in). Not while a write transaction is open. */
@@ -120,8 +146,9 @@ MDB_env *log_store_env(log_store *s);
 /* Open or create (if writable) another named database in the environment,
  * e.g. a projection table. Call after open, before any other transaction. */
 int log_store_dbi(log_store *s, const char *name, unsigned int flags, MDB_dbi *out);
-/* Our current own stream, or NULL if the store has no origin. The string
- * lives as long as the store. */
+/* Our current own stream's name, or NULL if the store has no origin (the
+ * stream itself exists from the first own append of this open). The
+ * string lives as long as the store. */
 const char *log_store_own_stream(const log_store *s);
 const char *log_store_origin(const log_store *s);
 
@@ -149,9 +176,13 @@ void log_txn_set_failed(log_txn *t, int rc);
 /* ---- appends (write transactions) ------------------------------------ */
 
 /* The timestamp an own event about `plate` must carry: the hybrid clock
- * max(wall_ms, highest ts seen, last ts of that plate + 1). Events of one
- * plate are thereby strictly ordered after everything known of it when it
- * was written, and the id "<origin>_<ts>_<plate>" is unique. */
+ * max(wall_ms, highest ts of that plate's events + 1) — per plate only, no
+ * global floor (docs/time.md): an event dated far ahead moves the later
+ * events of its own plate and nobody else's, also after a reopen (the
+ * floor is each plate's events, found again by the open's scan). The ts of
+ * one plate's own events is thereby strictly increasing and after every
+ * event held of it (asserted), so the id "<origin>_<ts>_<plate>" is unique
+ * among this origin's events. */
 int log_txn_next_ts(log_txn *t, const char *plate, int64_t wall_ms, int64_t *ts);
 
 /* Append an own event. The caller fills type, ts (from log_txn_next_ts),
@@ -203,8 +234,9 @@ typedef struct log_stream_info {
 int log_txn_get_id(log_txn *t, const char *id, log_rec *out);
 int log_txn_get_pos(log_txn *t, uint32_t stream_no, uint64_t seq, log_rec *out);
 
-/* All streams, in stream_no order (the version vector is their heads).
- * *out is malloc'd; the caller frees it. */
+/* All streams that hold events, in stream_no order (the version vector is
+ * their heads; an empty stream, left by an open of an older version, is
+ * not listed). *out is malloc'd (also when *n is 0); the caller frees it. */
 int log_txn_streams(log_txn *t, log_stream_info **out, size_t *n);
 int log_txn_stream_find(log_txn *t, const char *name, log_stream_info *out);
 
@@ -251,6 +283,8 @@ typedef struct log_store_stat {
 	uint64_t plates;
 	uint64_t map_used;	/* bytes of the map in use */
 	uint64_t map_size;
+	uint64_t peer_ahead;	/* peer events committed since this open that
+				   were dated beyond the skew ahead of our clock */
 } log_store_stat;
 int log_txn_stat(log_txn *t, log_store_stat *out);
 

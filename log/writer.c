@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "log/writer.h"
+#include "msg/msg.h"
 
 struct log_writer {
 	log_store *s;
@@ -21,7 +22,13 @@ struct log_writer {
 	size_t nrg, caprg;
 	size_t events;
 	uint64_t commit_ns;
+	int warned_rc;			/* the failure last reported, 0 if none */
+	uint64_t warned_ns;
 };
+
+/* A failed batch is reported on stderr: at once when the error is new,
+ * then at most every LOG__WARN_NS while it lasts; its end once. */
+#define LOG__WARN_NS (10ull * 1000000000u)
 
 static uint64_t log__now_ns(void)
 {
@@ -65,6 +72,19 @@ static int log__keep_ranges(log_writer *w, log_txn *t)
 	return 0;
 }
 
+/* Events this txn has appended so far (one range per stream touched). */
+static uint64_t log__appended(log_txn *t)
+{
+	const log_range *r;
+	uint64_t n = 0;
+	size_t nr;
+
+	log_txn_appended(t, &r, &nr);
+	for (size_t i = 0; i < nr; i++)
+		n += r[i].last_seq - r[i].first_seq + 1;
+	return n;
+}
+
 /* One attempt: run every job in one write txn and commit. If a job left
  * the txn unable to commit (an append failed half-way), *bad names it. */
 static int log__attempt(log_writer *w, log_job *batch, log_job **bad)
@@ -77,6 +97,8 @@ static int log__attempt(log_writer *w, log_job *batch, log_job **bad)
 	if ((rc = log_txn_begin(w->s, 1, &t)) != 0)
 		goto err;
 	for (log_job *j = batch; j != NULL; j = j->next__) {
+		uint64_t before = log__appended(t);
+
 		j->rc__ = j->run(j, t);
 		/* The txn is unusable after a full map: retry the batch. */
 		if (j->rc__ == MDB_MAP_FULL) {
@@ -87,6 +109,9 @@ static int log__attempt(log_writer *w, log_job *batch, log_job **bad)
 			*bad = j;
 			goto err;
 		}
+		/* writer.h: a run() that fails must not have appended anything
+		 * (else its events would commit with an error answered). */
+		msg_assert(j->rc__ == 0 || log__appended(t) == before);
 	}
 	if ((rc = log__keep_ranges(w, t)) != 0)
 		goto err;
@@ -117,6 +142,24 @@ static void log__account(log_writer *w, size_t n, int rc)
 	pthread_mutex_unlock(&w->mu);
 }
 
+static void log__report(log_writer *w, size_t n, int rc)
+{
+	uint64_t now = log__now_ns();
+
+	if (rc == 0) {
+		if (w->warned_rc != 0)
+			msg_warnx("log: commits succeed again");
+		w->warned_rc = 0;
+		return;
+	}
+	if (rc == w->warned_rc && now - w->warned_ns < LOG__WARN_NS)
+		return;
+	msg_warnx("log: commit failed, %zu requests refused: %s", n,
+	    log_strerror(rc));
+	w->warned_rc = rc;
+	w->warned_ns = now;
+}
+
 /* Take `bad` out of the batch; it is answered apart with its error. */
 static log_job *log__drop(log_job *batch, log_job *bad, size_t *n)
 {
@@ -145,6 +188,7 @@ static void log__batch(log_writer *w, log_job *batch, size_t n)
 	if (batch == NULL)
 		return;
 	log__account(w, n, rc);
+	log__report(w, n, rc);
 	if (rc == 0 && w->o.on_commit != NULL) {
 		ci = (log_commit_info){ .jobs = n, .events = w->events, .ranges = w->rg,
 		    .nranges = w->nrg, .commit_ns = w->commit_ns };

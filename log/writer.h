@@ -9,9 +9,11 @@
  * A job's run() decides and appends in the batch's transaction (so decisions
  * such as "is this plate inside?" see every earlier job of the batch). Rule:
  * a run() that returns non-zero must not have appended anything — decide
- * first, append last. If the transaction itself fails (LMDB error, I/O, map
- * full after growing), every job of the batch gets that error in done() and
- * nothing of the batch is kept. A job whose append failed half-way (the
+ * first, append last (checked: breaking it aborts through msg_assert; a
+ * run() that cannot keep it marks the txn with log_txn_set_failed). If the
+ * transaction itself fails (LMDB error, I/O, map full after growing, a full
+ * disk: LOG_ENOSPACE), every job of the batch gets that error in done(),
+ * nothing of the batch is kept, and stderr says so (rate-limited). A job whose append failed half-way (the
  * store then refuses to commit, log_txn_failed) gets its error alone: the
  * batch is aborted and the other jobs run again without it.
  *

@@ -112,7 +112,8 @@ void peer__conn_close(peer__conn *c, const char *fmt, ...)
 	vsnprintf(c->why, sizeof c->why, fmt, ap);
 	va_end(ap);
 	c->state = PEER__C_CLOSING;
-	if (c->peer != NULL)
+	/* a failing stranger never overwrites the error of a link that is up */
+	if (c->peer != NULL && (c->peer->active == NULL || c->peer->active == c))
 		peer__status_set_error(c->peer, c->why);
 	if (c->quiet)
 		msg_debug("peer %s: closing connection: %s", peer__name(c), c->why);
@@ -184,17 +185,76 @@ static peer__peer *peer__find_peer(peer_service *svc, const char *id)
 	return NULL;
 }
 
-static void peer__on_hello(peer__conn *c, peer_frame *f)
+/* A hello carrying the nonce of another of our connections came from us. */
+static int peer__own_nonce(peer_service *svc, const peer__conn *self, const char *nonce)
+{
+	for (const peer__conn *o = svc->conns; o != NULL; o = o->next)
+		if (o != self && strcmp(o->my_nonce, nonce) == 0)
+			return 1;
+	return 0;
+}
+
+/* Another central says it has our id: refuse, and keep it in the status
+ * (also on the listener side, where no configured peer stands for it). */
+static void peer__same_id(peer__conn *c)
 {
 	peer_service *svc = c->svc;
+	char where[PEER_HOST_MAX + 16] = "?", why[sizeof svc->id_conflict];
+
+	if (c->client)
+		snprintf(where, sizeof where, "%s:%d", c->peer->addr.host, c->peer->addr.port);
+	else if (c->wsi != NULL)
+		lws_get_peer_simple(c->wsi, where, sizeof where);
+	snprintf(why, sizeof why, "the central %s %s also has our id %s: two centrals "
+	    "with one id cannot replicate (give each its own \"id\")",
+	    c->client ? "at" : "connecting from", where, svc->node);
+	pthread_mutex_lock(&svc->mu);
+	snprintf(svc->id_conflict, sizeof svc->id_conflict, "%s", why);
+	svc->id_conflicts++;
+	pthread_mutex_unlock(&svc->mu);
+	msg_warnx("peers: %s", why);
+	c->quiet = 1;		/* said once above */
+	peer__conn_close(c, "%s", why);
+}
+
+/* Our MAC for this connection in our role (the nonces are both fixed). */
+static int peer__mac(peer__conn *c, int ours, char mac[PEER_MAC_HEX + 1])
+{
+	peer_service *svc = c->svc;
+	const char *dialer = c->client ? svc->node : c->peer->addr.id;
+	const char *listener = c->client ? c->peer->addr.id : svc->node;
+	const char *dn = c->client ? c->my_nonce : c->their_nonce;
+	const char *ln = c->client ? c->their_nonce : c->my_nonce;
+	int dialer_role = ours ? c->client : !c->client;
+
+	return peer_auth_mac(svc->secret, dialer_role ? PEER_ROLE_DIALER : PEER_ROLE_LISTENER,
+	    dialer, listener, dn, ln, mac);
+}
+
+static void peer__send_auth(peer__conn *c)
+{
 	char mac[PEER_MAC_HEX + 1], buf[128];
 	int n;
 
+	if (peer__mac(c, 1, mac) != 0 || (n = peer_enc_auth(buf, sizeof buf, mac)) < 0)
+		return peer__conn_close(c, "cannot compute our MAC");
+	peer__queue(c, buf, (size_t)n);
+}
+
+/* Their hello fixes their nonce. Only the dialer answers it (with its
+ * MAC): a listener signs nothing before the dialer proved the secret. */
+static void peer__on_hello(peer__conn *c, peer_frame *f)
+{
+	peer_service *svc = c->svc;
+
 	if (f->version != PEER_PROTO_VERSION)
-		return peer__conn_close(c, "protocol version %d (we speak %d)",
-		    f->version, PEER_PROTO_VERSION);
+		return peer__conn_close(c, "protocol version %d (we speak %d): upgrade "
+		    "both centrals", f->version, PEER_PROTO_VERSION);
+	if (strcmp(f->nonce, c->my_nonce) == 0 || peer__own_nonce(svc, c, f->nonce))
+		return peer__conn_close(c, "connected to ourselves (a peer address is "
+		    "our own listener, or our nonce was reflected)");
 	if (strcmp(f->node, svc->node) == 0)
-		return peer__conn_close(c, "connected to ourselves");
+		return peer__same_id(c);
 	if (c->client && strcmp(f->node, c->peer->addr.id) != 0)
 		return peer__conn_close(c, "dialed %s, %s answered", c->peer->addr.id, f->node);
 	if (!c->client && (c->peer = peer__find_peer(svc, f->node)) == NULL)
@@ -204,11 +264,9 @@ static void peer__on_hello(peer__conn *c, peer_frame *f)
 	f->vector = NULL;
 	f->nvector = 0;
 	memcpy(c->their_nonce, f->nonce, sizeof c->their_nonce);
-	if (peer_auth_mac(svc->secret, svc->node, f->node, c->their_nonce,
-	    c->my_nonce, mac) != 0 || (n = peer_enc_auth(buf, sizeof buf, mac)) < 0)
-		return peer__conn_close(c, "cannot compute our MAC");
-	peer__queue(c, buf, (size_t)n);
 	c->state = PEER__C_AUTH;
+	if (c->client)
+		peer__send_auth(c);
 }
 
 static void peer__report_fork(peer__conn *c, const char *stream, uint64_t seq,
@@ -291,17 +349,24 @@ static void peer__conn_up(peer__conn *c)
 	lws_callback_on_writable(c->wsi);
 }
 
+/* Their MAC must be the one of their role on this very connection. The
+ * listener answers a verified dialer with its own MAC, then both are up. */
 static void peer__on_auth(peer__conn *c, peer_frame *f)
 {
 	peer_service *svc = c->svc;
 	char want[PEER_MAC_HEX + 1];
 
-	if (peer_auth_mac(svc->secret, c->peer->addr.id, svc->node, c->my_nonce,
-	    c->their_nonce, want) != 0 || !peer_mac_equal(want, f->mac)) {
+	if (peer__mac(c, 0, want) != 0 || !peer_mac_equal(want, f->mac)) {
 		pthread_mutex_lock(&svc->mu);
 		c->peer->st.auth_failures++;
 		pthread_mutex_unlock(&svc->mu);
-		return peer__conn_close(c, "authentication failed (wrong peer_secret?)");
+		return peer__conn_close(c, "authentication failed (wrong peer_secret, or "
+		    "not %s)", c->peer->addr.id);
+	}
+	if (!c->client) {
+		peer__send_auth(c);
+		if (c->state == PEER__C_CLOSING)
+			return;
 	}
 	peer__conn_up(c);
 }
@@ -431,7 +496,8 @@ int peer__conn_rx(peer__conn *c, const void *in, size_t len)
 			c->rx = p;
 			c->rxcap = cap;
 		}
-		memcpy(c->rx + c->rxlen, in, len);
+		if (len > 0)	/* an empty frame: c->rx may still be NULL */
+			memcpy(c->rx + c->rxlen, in, len);
 		c->rxlen += len;
 		return 0;
 	}
@@ -454,8 +520,8 @@ void peer__conn_job_done(peer__conn *c, peer__job *j)
 	char buf[PEER_REASON_MAX + LOG_STREAM_MAX + 96];
 	int n = 0;
 
-	if (c->jobs > 0)
-		c->jobs--;
+	msg_assert(c->jobs > 0);	/* one done per batch submitted */
+	c->jobs--;
 	if (c->peer == NULL || c->state == PEER__C_CLOSING)
 		return;		/* going away: nothing to answer */
 	if (c->rx_paused && c->jobs < PEER__JOBS_PAUSE / 2 && c->wsi != NULL) {
@@ -464,6 +530,10 @@ void peer__conn_job_done(peer__conn *c, peer__job *j)
 	}
 	if (j->verdict == PEER_V_FAILED)
 		head = h ? h->seq : 0;
+	if (j->own_tail && j->appended > 0)
+		msg_warnx("peer %s: %" PRIu64 " events of our own old stream %s came back "
+		    "(up to seq %" PRIu64 "): was this central restored from a backup?",
+		    c->peer->addr.id, j->appended, j->f->stream, j->head);
 	if (j->appended > 0) {
 		pthread_mutex_lock(&svc->mu);
 		c->peer->st.events_received += j->appended;

@@ -85,6 +85,7 @@ struct peer__job {
 	uint64_t head, head_P;
 	uint64_t fork_seq;
 	uint64_t appended;
+	int own_tail;			/* it extends an old stream of ours */
 	char why[160];
 };
 
@@ -97,6 +98,7 @@ struct peer_service {
 	char secret[PEER_SECRET_MAX + 1];
 	char listen_host[PEER_HOST_MAX + 1];
 	int port;
+	char *tls_cert, *tls_key, *tls_ca;	/* NULL: plain ws */
 	lws_retry_bo_t retry;
 	uint32_t retry_ms[6];
 
@@ -112,6 +114,8 @@ struct peer_service {
 	pthread_mutex_t mu;
 	peer__peer **peers;		/* [mu] array; elements [svc] as noted */
 	size_t npeers;
+	char id_conflict[256];		/* [mu] the last "same id as ours" seen */
+	uint64_t id_conflicts;		/* [mu] how many times */
 
 	pthread_mutex_t qmu;
 	pthread_cond_t qcond;

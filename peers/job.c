@@ -13,6 +13,8 @@
 
 #include <xxhash.h>
 
+#include "msg/msg.h"
+
 void peer__job_free(peer__job *j)
 {
 	if (j == NULL)
@@ -95,6 +97,32 @@ static int peer__own_echo(peer__job *j, log_txn *t, const log_stream_info *si)
 	return 0;
 }
 
+/* A stream whose origin is this central: a peer may never create one (we
+ * are its only writer), nor extend our current one (peer__own_echo). The
+ * lost tail of an older own stream we hold comes back after a restore
+ * from an old backup (DESIGN.md, Streams): allowed, and said (own_tail).
+ * 1 if the batch is refused (verdict and why set). */
+static int peer__own_origin(peer__job *j, const log_stream_info *si, int held)
+{
+	const peer_frame *f = j->f;
+	char origin[LOG_ORIGIN_MAX + 1];
+	uint64_t epoch;
+
+	if (log_stream_parse(f->stream, origin, &epoch) != 0 ||
+	    strcmp(origin, j->svc->node) != 0)
+		return 0;
+	if (!held) {
+		j->verdict = PEER_V_FORK;
+		j->fork_seq = f->prev_seq + 1;
+		snprintf(j->why, sizeof j->why, "a stream under our own origin %s that we "
+		    "never wrote: refused", origin);
+		return 1;
+	}
+	if (f->prev_seq + f->nevents > si->head_seq)
+		j->own_tail = 1;
+	return 0;
+}
+
 /* A refusal of this batch by the log, not a failure of the transaction. */
 static int peer__soft(int rc)
 {
@@ -129,6 +157,24 @@ static int peer__append_result(peer__job *j, int rc, uint64_t seq, const char *e
 	return 1;
 }
 
+/* prev/head continuity of a batch taken whole: every event is held at
+ * prev+1.. (appended or already there), and where the head is the batch's
+ * end, P(head) = P(prev) + the events' hashes (P(prev) was checked). */
+static void peer__check_applied(const peer__job *j)
+{
+	const peer_frame *f = j->f;
+	uint64_t sum = f->prev_P;
+
+	if (j->verdict != PEER_V_APPENDED)
+		return;
+	msg_assert(j->head >= f->prev_seq + f->nevents);
+	if (j->head != f->prev_seq + f->nevents)
+		return;
+	for (size_t i = 0; i < f->nevents; i++)
+		sum += XXH3_64bits(f->events[i].p, f->events[i].len);
+	msg_assert(j->head_P == sum);
+}
+
 static int peer__batch_run(log_job *job, log_txn *t)
 {
 	peer__job *j = job->arg;
@@ -142,12 +188,16 @@ static int peer__batch_run(log_job *job, log_txn *t)
 	/* the writer runs a batch again after growing a full map */
 	j->verdict = PEER_V_APPENDED;
 	j->appended = 0;
+	j->own_tail = 0;
 	j->why[0] = '\0';
 	memset(&si, 0, sizeof si);
 	if ((rc = log_txn_stream_find(t, f->stream, &si)) != 0 && rc != LOG_NOTFOUND)
 		return rc;
 	j->head = si.head_seq;
 	j->head_P = si.head_P;
+	if ((own == NULL || strcmp(own, f->stream) != 0) &&
+	    peer__own_origin(j, &si, rc != LOG_NOTFOUND))
+		return 0;
 	if (f->prev_seq > si.head_seq) {
 		j->verdict = PEER_V_GAP;
 		return 0;
@@ -167,14 +217,19 @@ static int peer__batch_run(log_job *job, log_txn *t)
 	for (size_t i = 0; i < f->nevents; i++) {
 		err[0] = '\0';
 		rc = log_txn_append_peer(t, f->events[i].p, f->events[i].len, err, sizeof err);
-		if (rc != 0 && !peer__soft(rc))
-			return rc;	/* LMDB, I/O, projections: the txn fails */
+		if (rc != 0 && !peer__soft(rc)) {
+			/* LMDB, I/O, projections: the txn fails (earlier events
+			 * of this batch may be in it: writer.h's rule) */
+			log_txn_set_failed(t, rc);
+			return rc;
+		}
 		if (peer__append_result(j, rc, f->prev_seq + 1 + i, err))
 			break;
 	}
 	if ((rc = log_txn_stream_find(t, f->stream, &si)) == 0) {
 		j->head = si.head_seq;
 		j->head_P = si.head_P;
+		peer__check_applied(j);
 	}
 	return rc == LOG_NOTFOUND ? 0 : rc;
 }

@@ -51,7 +51,8 @@ typedef struct peer_addr {
 
 typedef struct peer_opts {
 	const char *node;		/* our central id; NULL: the store's origin */
-	const char *listen_host;	/* e.g. "127.0.0.1"; NULL or "": all */
+	const char *listen_host;	/* an IP address or "localhost" (binds only
+					   that address); NULL, "", 0.0.0.0, ::: all */
 	int listen_port;		/* 0: any free port (peer_service_port) */
 	const char *secret;		/* shared HMAC secret; "" only on loopback */
 	const peer_addr *peers;		/* copied */
@@ -59,6 +60,14 @@ typedef struct peer_opts {
 	/* keepalive: ping after this many idle seconds, hang up after
 	 * hangup_s without a valid frame or pong; 0: 2 and 6 */
 	unsigned ping_s, hangup_s;
+	/* TLS (wss) on every link, both ways, mutual: all three PEM files or
+	 * none (NULL or ""). The listener demands a client certificate signed
+	 * by tls_ca and presents tls_cert; the dialer presents tls_cert and
+	 * accepts only a server certificate signed by tls_ca (the facility's
+	 * own CA: any certificate it signed is a central; which central is
+	 * proven by the secret handshake, so host names are not checked).
+	 * The secret stays required. Paths copied. */
+	const char *tls_cert, *tls_key, *tls_ca;
 } peer_opts;
 
 /* Check the options, open the `peers` table, load the persisted peer
@@ -111,6 +120,11 @@ typedef struct peer_status {
 	peer_head *vector;		/* its last known vector (malloc'd) */
 	size_t nvector;
 } peer_status;
+
+/* How many hellos came with our own id from another central (two centrals
+ * with one id), and the last such message into buf (NUL-terminated, "" if
+ * none). Thread-safe. Also in the API status as "id_conflict". */
+uint64_t peer_service_id_conflict(peer_service *svc, char *buf, size_t len);
 
 /* One entry per configured peer, in configuration order. *out is malloc'd;
  * free it with peer_status_free. 0 or ENOMEM. */

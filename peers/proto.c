@@ -109,6 +109,8 @@ static int peer__is_hex(const char *s, size_t want)
 	return 1;
 }
 
+static int peer__valid_node(const char *s);
+
 /* ---- crypto ------------------------------------------------------------- */
 
 int peer_nonce(char out[PEER_NONCE_HEX + 1])
@@ -141,18 +143,23 @@ int peer_hmac_sha256(const void *key, size_t keylen, const void *msg,
 	return 0;
 }
 
-int peer_auth_mac(const char *secret, const char *sender, const char *receiver,
-    const char *receiver_nonce, const char *sender_nonce,
+int peer_auth_mac(const char *secret, enum peer_role role, const char *dialer,
+    const char *listener, const char *dialer_nonce, const char *listener_nonce,
     char out[PEER_MAC_HEX + 1])
 {
-	char msg[sizeof(PEER_SUBPROTOCOL) + 2 * LOG_ORIGIN_MAX + 2 * PEER_NONCE_HEX + 8];
+	char msg[sizeof(PEER_AUTH_LABEL) + 2 * LOG_ORIGIN_MAX + 2 * PEER_NONCE_HEX + 24];
 	unsigned char mac[32];
 	int n, rc;
 
-	if (secret == NULL)
+	if (secret == NULL || dialer == NULL || listener == NULL ||
+	    !peer__valid_node(dialer) || !peer__valid_node(listener) ||
+	    !peer__is_hex(dialer_nonce, PEER_NONCE_HEX) ||
+	    !peer__is_hex(listener_nonce, PEER_NONCE_HEX))
 		return PEER_ECONF;
-	n = snprintf(msg, sizeof msg, "%s|%s|%s|%s|%s", PEER_SUBPROTOCOL,
-	    sender, receiver, receiver_nonce, sender_nonce);
+	/* '|' never occurs in ids or hex: the fields cannot be re-cut */
+	n = snprintf(msg, sizeof msg, "%s|%s|%s|%s|%s|%s", PEER_AUTH_LABEL,
+	    role == PEER_ROLE_DIALER ? "dialer" : "listener", dialer, listener,
+	    dialer_nonce, listener_nonce);
 	if (n < 0 || (size_t)n >= sizeof msg)
 		return PEER_ECONF;
 	if ((rc = peer_hmac_sha256(secret, strlen(secret), msg, (size_t)n, mac)) != 0)

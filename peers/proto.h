@@ -8,18 +8,32 @@
  * events never contain a newline), so events cross the wire unchanged and are
  * never re-serialised:
  *
- *   {"type":"hello","v":1,"node":"central-1","nonce":"<32 hex>",
+ *   {"type":"hello","v":2,"node":"central-1","nonce":"<32 hex>",
  *    "vector":{"central-1:00..ab":[12,"<16 hex P>"],...}}
- *   {"type":"auth","mac":"<64 hex>"}     HMAC-SHA256(secret, "parklog-peer-1|"
- *                                        sender|receiver|receiver's nonce|
- *                                        sender's nonce)
+ *   {"type":"auth","mac":"<64 hex>"}     HMAC-SHA256(secret, "parklog-peer-auth-2|"
+ *                                        role|dialer|listener|dialer's nonce|
+ *                                        listener's nonce), role = the
+ *                                        sender's: "dialer" or "listener"
  *   {"type":"want","stream":"...","from":13}   send me seq >= from
  *   {"type":"batch","stream":"...","prev":[12,"<P hex>"],"n":3}\nEV\nEV\nEV
  *   {"type":"ack","stream":"...","seq":15,"P":"<hex>"}   I hold up to seq
  *   {"type":"fork","stream":"...","seq":13,"reason":"..."}
  *
- * Flow: both send hello, then auth; nothing else is accepted before the
- * peer's auth verifies (hello and auth exactly once, in that order). A
+ * Handshake (version 2): both sides send hello (a fresh nonce each) when
+ * the socket opens. The dialer checks that the listener is the central it
+ * dialed, and only once both nonces of this connection are fixed sends its
+ * auth. The listener checks that the dialer's id is a configured peer, and
+ * sends its own auth only after the dialer's verified. Each MAC names its
+ * sender's role, both ids and both nonces, so a MAC is never accepted in
+ * another connection (replay, relay) or in the other direction
+ * (reflection), and a listener signs nothing for a party that has not
+ * proven the secret. Equal nonces and our own id are refused. Version 1
+ * (each side's MAC sent on the other's hello) made every central a
+ * signing oracle: see docs/peers.md. Frames after the handshake are not
+ * MACed (use TLS against an active man in the middle).
+ *
+ * Flow: nothing but hello and auth is accepted before the peer's auth
+ * verifies (hello and auth exactly once, in that order). A
  * sender keeps, per peer and stream, `acked` and `sent` seqs; whenever its
  * head is beyond `sent` and it has credit (fewer than PEER_CREDIT unacked
  * batches), it sends the next batch read from its log — catch-up and live
@@ -57,7 +71,8 @@
 
 #include "log/event.h"
 
-#define PEER_PROTO_VERSION	1
+#define PEER_PROTO_VERSION	2		/* 2: role-bound handshake */
+#define PEER_AUTH_LABEL		"parklog-peer-auth-2"
 #define PEER_SUBPROTOCOL	"parklog-peer-1"
 #define PEER_FRAME_MAX		(512 * 1024)	/* bytes of one frame */
 #define PEER_BATCH_EVENTS	1000		/* events per batch at most */
@@ -153,11 +168,13 @@ int peer_enc_fork(char *buf, size_t cap, const char *stream, uint64_t seq,
 /* A fresh nonce: 16 random bytes (getrandom) as 32 lower-case hex.
  * 0 or an errno value. */
 int peer_nonce(char out[PEER_NONCE_HEX + 1]);
-/* The auth MAC the `sender` presents to `receiver` (see above), as 64
- * lower-case hex. An empty secret is a valid (public) HMAC key: the service
- * allows it on a loopback listener only. 0, or PEER_ECONF. */
-int peer_auth_mac(const char *secret, const char *sender, const char *receiver,
-    const char *receiver_nonce, const char *sender_nonce,
+enum peer_role { PEER_ROLE_DIALER, PEER_ROLE_LISTENER };
+/* The auth MAC the side in `role` presents on the connection from `dialer`
+ * to `listener` with these nonces (see above), as 64 lower-case hex. An
+ * empty secret is a valid (public) HMAC key: the service allows it on a
+ * loopback listener only. 0, or PEER_ECONF (invalid id or nonce). */
+int peer_auth_mac(const char *secret, enum peer_role role, const char *dialer,
+    const char *listener, const char *dialer_nonce, const char *listener_nonce,
     char out[PEER_MAC_HEX + 1]);
 /* Constant-time comparison of two 64-hex MACs: 1 if equal. */
 int peer_mac_equal(const char *a, const char *b);

@@ -3,9 +3,11 @@
  * the wake-ups from other threads (commits, finished jobs, SIGHUP). */
 #include "peers/internal.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "msg/msg.h"
@@ -118,6 +120,8 @@ static void peer__dial(peer__peer *p)
 	i.retry_and_idle_policy = &svc->retry;
 	i.opaque_user_data = c;
 	i.pwsi = &c->wsi;
+	if (svc->tls_cert != NULL)	/* the CA is ours: see peer_opts */
+		i.ssl_connection = LCCSCF_USE_SSL | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK;
 	p->dialing = c;
 	c->in_connect = 1;
 	if (lws_client_connect_via_info(&i) == NULL)
@@ -342,14 +346,64 @@ static int peer__callback(struct lws *wsi, enum lws_callback_reasons reason,
 
 /* ---- lifecycle ------------------------------------------------------------- */
 
+/* As conf_is_loopback: 127/8, ::1, ::ffff:127/104, localhost. */
 static int peer__loopback(const char *h)
 {
-	return h != NULL && (strncmp(h, "127.", 4) == 0 || strcmp(h, "::1") == 0 ||
-	    strcmp(h, "localhost") == 0);
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (h == NULL)
+		return 0;
+	if (strcasecmp(h, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, h, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, h, &a6) != 1)
+		return 0;
+	return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+}
+
+/* The listener's address as lws wants it. lws binds `::` (every
+ * interface, both families) unless IPv6 is off, and takes no host names:
+ * an IPv4 address binds that address only (IPv6 off), "localhost" is
+ * 127.0.0.1, an IPv6 address keeps IPv6; "" / 0.0.0.0 / :: are every
+ * address. 0, or -1 for anything else (a name lws would not bind). */
+static int peer__listen_iface(const char *host, const char **iface, int *v4only)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	*iface = NULL;
+	*v4only = 0;
+	if (host == NULL || host[0] == '\0' || strcmp(host, "::") == 0)
+		return 0;
+	if (strcasecmp(host, "localhost") == 0) {
+		*iface = "127.0.0.1";
+		*v4only = 1;
+		return 0;
+	}
+	if (inet_pton(AF_INET, host, &a4) == 1) {
+		*iface = strcmp(host, "0.0.0.0") == 0 ? NULL : host;
+		*v4only = 1;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &a6) == 1) {
+		*iface = host;
+		return 0;
+	}
+	return -1;
+}
+
+static int peer__set(const char *s)
+{
+	return s != NULL && s[0] != '\0';
 }
 
 static int peer__check_opts(const peer_opts *o, const char *node)
 {
+	const char *iface;
+	int v4only, ntls;
+
 	if (node == NULL || node[0] == '\0' || strlen(node) > LOG_ORIGIN_MAX) {
 		msg_warnx("peers: no valid node id");
 		return PEER_ECONF;
@@ -362,6 +416,16 @@ static int peer__check_opts(const peer_opts *o, const char *node)
 	if (o->secret[0] == '\0' && !peer__loopback(o->listen_host)) {
 		msg_warnx("peers: listening on %s needs a peer_secret",
 		    o->listen_host && o->listen_host[0] ? o->listen_host : "every address");
+		return PEER_ECONF;
+	}
+	ntls = peer__set(o->tls_cert) + peer__set(o->tls_key) + peer__set(o->tls_ca);
+	if (ntls != 0 && ntls != 3) {
+		msg_warnx("peers: TLS needs a certificate, its key and the CA, or none");
+		return PEER_ECONF;
+	}
+	if (peer__listen_iface(o->listen_host, &iface, &v4only) != 0) {
+		msg_warnx("peers: listen address %s is not an IP address or localhost",
+		    o->listen_host);
 		return PEER_ECONF;
 	}
 	if (o->npeers > PEER_MAX || o->listen_port < 0 || o->listen_port > 65535 ||
@@ -381,21 +445,32 @@ static int peer__check_opts(const peer_opts *o, const char *node)
 static int peer__create_context(peer_service *svc, int port)
 {
 	struct lws_context_creation_info info;
+	const char *iface;
+	int v4only;
 
 	svc->protocols[0].name = PEER_SUBPROTOCOL;
 	svc->protocols[0].callback = peer__callback;
 	svc->protocols[0].rx_buffer_size = 64 * 1024;
 	memset(&info, 0, sizeof info);
 	info.port = port;
-	/* lws binds every address when iface is NULL */
-	info.iface = svc->listen_host[0] && strcmp(svc->listen_host, "0.0.0.0") != 0 &&
-	    strcmp(svc->listen_host, "::") != 0 ? svc->listen_host : NULL;
+	if (peer__listen_iface(svc->listen_host, &iface, &v4only) != 0)
+		return PEER_ECONF;	/* checked in peer__check_opts */
+	info.iface = iface;
 	info.protocols = svc->protocols;
 	info.user = svc;
 	info.retry_and_idle_policy = &svc->retry;
 	info.timeout_secs = 10;
 	info.connect_timeout_secs = 5;
-	info.options = LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+	info.options = LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS |
+	    (v4only ? LWS_SERVER_OPTION_DISABLE_IPV6 : 0);
+	if (svc->tls_cert != NULL) {
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+		    LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
+		info.ssl_cert_filepath = info.client_ssl_cert_filepath = svc->tls_cert;
+		info.ssl_private_key_filepath = svc->tls_key;
+		info.client_ssl_private_key_filepath = svc->tls_key;
+		info.ssl_ca_filepath = info.client_ssl_ca_filepath = svc->tls_ca;
+	}
 	info.pt_serv_buf_size = 64 * 1024;
 	if ((svc->ctx = lws_create_context(&info)) == NULL ||
 	    (svc->vhost = lws_get_vhost_by_name(svc->ctx, "default")) == NULL) {
@@ -425,6 +500,12 @@ int peer_service_create(log_store *s, proj *p, const peer_opts *o, peer_service 
 	pthread_mutex_init(&svc->mu, NULL);
 	pthread_mutex_init(&svc->qmu, NULL);
 	pthread_cond_init(&svc->qcond, NULL);
+	if (peer__set(o->tls_cert) && ((svc->tls_cert = strdup(o->tls_cert)) == NULL ||
+	    (svc->tls_key = strdup(o->tls_key)) == NULL ||
+	    (svc->tls_ca = strdup(o->tls_ca)) == NULL)) {
+		rc = ENOMEM;
+		goto err;
+	}
 	/* backoff 0.5 s .. 30 s, +30 % jitter; ping after ping_s idle */
 	static const uint32_t steps[6] = { 500, 1000, 2000, 5000, 10000, 30000 };
 	memcpy(svc->retry_ms, steps, sizeof steps);
@@ -538,6 +619,9 @@ void peer_service_destroy(peer_service *svc)
 	free(svc->mine_no);
 	pthread_mutex_destroy(&svc->mu);
 	pthread_mutex_destroy(&svc->qmu);
+	free(svc->tls_cert);
+	free(svc->tls_key);
+	free(svc->tls_ca);
 	pthread_cond_destroy(&svc->qcond);
 	free(svc);
 }

@@ -314,6 +314,18 @@ static cJSON *peer__peer_json(const peer_status *s, int sync_state)
 	return o;
 }
 
+uint64_t peer_service_id_conflict(peer_service *svc, char *buf, size_t len)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&svc->mu);
+	n = svc->id_conflicts;
+	if (len > 0)
+		snprintf(buf, len, "%s", svc->id_conflict);
+	pthread_mutex_unlock(&svc->mu);
+	return n;
+}
+
 static void peer__api(peer_service *svc, cJSON *obj, int sync_state)
 {
 	peer_status *st = NULL;
@@ -332,6 +344,13 @@ static void peer__api(peer_service *svc, cJSON *obj, int sync_state)
 		cJSON_AddItemToArray(arr, peer__peer_json(&st[i], sync_state));
 	}
 	peer__replace(obj, "standalone_mode", cJSON_CreateBool(n == 0));
+	if (!sync_state) {
+		char conflict[sizeof ((peer_service *)0)->id_conflict];
+
+		peer_service_id_conflict(svc, conflict, sizeof conflict);
+		peer__replace(obj, "id_conflict", conflict[0] ? cJSON_CreateString(conflict) :
+		    cJSON_CreateNull());
+	}
 	peer__replace(obj, "peers", arr);
 	if (!sync_state) {
 		peer__replace(obj, "total_peers", cJSON_CreateNumber((double)n));

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "msg/msg.h"
+
 static uint64_t peer__max(uint64_t a, uint64_t b)
 {
 	return a > b ? a : b;
@@ -127,6 +129,7 @@ enum peer_rx peer_sync_batch(peer_sync *ps, const char *stream,
 		return PEER_RX_FLOOD;
 	st->want_from = 0;	/* the answer to our want has begun */
 	st->rx_jobs++;
+	msg_assert(st->rx_jobs <= PEER_CREDIT);
 	st->rx_next = peer__max(st->rx_next, prev_seq + n);
 	return PEER_RX_SUBMIT;
 }
@@ -138,8 +141,9 @@ enum peer_reply peer_sync_rx_done(peer_sync *ps, const char *stream,
 
 	if (st == NULL)
 		return PEER_REPLY_NONE;
-	if (st->rx_jobs > 0)
-		st->rx_jobs--;
+	/* a verdict for a batch we handed to the writer: never below zero */
+	msg_assert(st->rx_jobs > 0 && st->rx_jobs <= PEER_CREDIT);
+	st->rx_jobs--;
 	switch (v) {
 	case PEER_V_APPENDED:
 		return st->forked ? PEER_REPLY_NONE : PEER_REPLY_ACK;
@@ -168,6 +172,7 @@ void peer_sync_ack(peer_sync *ps, const char *stream, uint64_t seq)
 
 	if (st == NULL)
 		return;
+	msg_assert(st->ninflight <= PEER_CREDIT);
 	st->known = peer__max(st->known, seq);
 	while (k < st->ninflight && st->inflight[k] <= seq)
 		k++;
@@ -227,8 +232,12 @@ void peer_sync_sent(peer_sync *ps, const char *stream, uint64_t end)
 {
 	peer_sync_stream *st = peer_sync_get(ps, stream, 1);
 
-	if (st == NULL || st->ninflight >= PEER_CREDIT)
+	if (st == NULL)
 		return;
+	/* peer_sync_next gave no batch without credit; batches only go forward */
+	msg_assert(st->ninflight < PEER_CREDIT);
+	msg_assert(end > st->sent && (st->ninflight == 0 ||
+	    st->inflight[st->ninflight - 1] < end));
 	st->sent = end;
 	st->inflight[st->ninflight++] = end;
 }

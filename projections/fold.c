@@ -9,6 +9,7 @@
  * No I/O; the only allocation is the rows array.
  */
 #include "projections/fold.h"
+#include "msg/msg.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -22,10 +23,14 @@
 
 int proj_fold_cmp(const log_event *a, const log_event *b)
 {
+	int64_t ta = log_event_at(a), tb = log_event_at(b);
 	int c;
 
-	if (a->ts != b->ts)
-		return a->ts < b->ts ? -1 : 1;
+	/* Action time first: an EXIT whose gate queued it (delivered after an
+	 * ENTRY recorded later but done earlier) still folds after that ENTRY,
+	 * on every central. */
+	if (ta != tb)
+		return ta < tb ? -1 : 1;
 	if ((c = strcmp(a->origin, b->origin)) != 0)
 		return c < 0 ? -1 : 1;
 	if (a->epoch != b->epoch)
@@ -220,14 +225,39 @@ static int proj__exit(proj_fold *f, const log_event *ev)
 	return 0;
 }
 
+/* ev's place in fold order against the last event stepped: >= 0 if not
+ * before it (the order proj_fold_cmp gives, without the fork tie-break). */
+static int proj__after_last(const proj_fold *f, const log_event *ev)
+{
+	int64_t at = log_event_at(ev);
+	int c;
+
+	if (!f->stepped || at != f->last_at)
+		return !f->stepped || at > f->last_at ? 1 : -1;
+	if ((c = strcmp(ev->origin, f->last_origin)) != 0)
+		return c;
+	if (ev->epoch != f->last_epoch)
+		return ev->epoch > f->last_epoch ? 1 : -1;
+	return ev->seq > f->last_seq ? 1 : ev->seq == f->last_seq ? 0 : -1;
+}
+
 int proj_fold_step(proj_fold *f, const log_event *ev)
 {
 	int rc;
+
 
 	if (f->plate[0] == '\0')
 		PROJ__CPY(f->plate, ev->plate);
 	else if (strcmp(f->plate, ev->plate) != 0)
 		return EINVAL;
+	/* fold.h: steps come in fold order (a caller that extends a plate
+	 * with an event that does not sort last would fold it wrongly) */
+	msg_assert(proj__after_last(f, ev) >= 0);
+	f->stepped = 1;
+	f->last_at = log_event_at(ev);
+	f->last_epoch = ev->epoch;
+	f->last_seq = ev->seq;
+	PROJ__CPY(f->last_origin, ev->origin);
 	if ((rc = proj__reserve(f, 1)) != 0)
 		return rc;
 	switch (ev->type) {

@@ -1,7 +1,9 @@
 /* projections/fold.h — the pure per-plate fold: events → sessions.
  *
  * A plate's sessions are a function of the SET of its events: the events are
- * sorted in fold order (ts, origin, epoch, seq) and folded by these rules:
+ * sorted in fold order (action time, origin, epoch, seq) — action time =
+ * log_event_at: the gate's edge_ts when the event has one earlier than its
+ * ts, else ts (docs/time.md) — and folded by these rules:
  *
  *  ENTRY_PENDING   opens a session (id = the event's id). If the plate already
  *                  has an open primary session, the new one is a DOUBLE_ENTRY
@@ -29,8 +31,8 @@
  *    too and flags the primary LINKED_EXIT; an EXIT naming a conflict is
  *    not LINKED_EXIT.
  *  - The primary carries the fee: fee_charged = the EXIT's fee, fee_tariff =
- *    proj_tariff_fee(t, primary's vehicle, primary's entry_ts, EXIT's ts), -1
- *    if t is NULL or the tariff gives an error. FEE_DIFF iff both are >= 0
+ *    proj_tariff_fee(t, primary's vehicle, primary's entry_ts, EXIT's
+ *    action time), -1 if t is NULL or the tariff gives an error. FEE_DIFF iff both are >= 0
  *    and differ. Conflicts closed with it get the exit fields (exit_ts,
  *    exit_id, exit_edge, exit_origin) and CLOSED, but fee_charged =
  *    fee_tariff = -1, so revenue and differences count once.
@@ -45,7 +47,7 @@
  *  - Rows come out in the fold order of the event that created them.
  *
  * Ties never depend on which central folds: fold order is total over
- * (ts, origin, epoch, seq), and the rules use nothing else.
+ * (action time, origin, epoch, seq), and the rules use nothing else.
  */
 #ifndef PARKLOG_PROJ_FOLD_H
 #define PARKLOG_PROJ_FOLD_H
@@ -86,8 +88,8 @@ typedef struct proj_session {
 	unsigned flags;			/* enum proj_session_flag */
 } proj_session;
 
-/* Total fold order of two events: <0, 0 (same position), >0. Order by ts,
- * origin (strcmp), epoch, seq; two events at the same (stream, seq) — a
+/* Total fold order of two events: <0, 0 (same position), >0. Order by
+ * action time (log_event_at), origin (strcmp), epoch, seq; two events at the same (stream, seq) — a
  * fork the log refuses — are further ordered by id, then type, so even such
  * a set sorts alike everywhere. */
 int proj_fold_cmp(const log_event *a, const log_event *b);
@@ -136,6 +138,11 @@ typedef struct proj_fold {
 	size_t open;			/* index of the open primary in rows */
 	size_t anomalies;
 	char plate[LOG_PLATE_MAX + 1];	/* "" until the first row or event */
+	/* the last event stepped, in fold order (asserted non-decreasing) */
+	int stepped;
+	int64_t last_at;
+	uint64_t last_epoch, last_seq;
+	char last_origin[LOG_ORIGIN_MAX + 1];
 } proj_fold;
 
 /* Resume from the plate's open rows open_rows[0..n) (order free; they must
@@ -147,8 +154,9 @@ typedef struct proj_fold {
 int proj_fold_begin(proj_fold *f, const proj_tariff *t, const proj_session *open_rows,
     size_t n, proj_fold_known_fn known, void *ctx);
 
-/* Fold the next event (it must sort after every event folded so far). 0,
- * EINVAL (another plate's event), ENOMEM, or an error of known(). */
+/* Fold the next event (it must sort after every event folded so far:
+ * asserted, by action time, origin, epoch, seq). 0, EINVAL (another
+ * plate's event), ENOMEM, or an error of known(). */
 int proj_fold_step(proj_fold *f, const log_event *ev);
 
 /* The rows the steps created or changed: resumed rows first (the primary,

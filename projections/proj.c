@@ -1,6 +1,7 @@
 /* projections/proj.c — projection tables, folded per plate in the log's
  * write transaction. See proj.h for the tables and the digest. */
 #include "projections/proj.h"
+#include "msg/msg.h"
 #include "projections/row.h"
 
 #include <errno.h>
@@ -143,6 +144,17 @@ static int proj__meta_put(proj *p, MDB_txn *txn, const char *key, int64_t v)
 	return mdb_put(txn, p->meta, &k, &d, 0);
 }
 
+/* v + delta for a p_meta key. Every counter (sessions, open, closed,
+ * conflicts, inside, revenue) counts rows or fees and is never negative;
+ * only the digest wraps mod 2^64 by design. */
+static int64_t proj__counter(const char *key, int64_t v, int64_t delta)
+{
+	int64_t n = (int64_t)((uint64_t)v + (uint64_t)delta);
+
+	msg_assert(n >= 0 || strcmp(key, "digest") == 0);
+	return n;
+}
+
 static int proj__meta_add(proj *p, MDB_txn *txn, const char *key, int64_t delta)
 {
 	size_t i;
@@ -157,7 +169,7 @@ static int proj__meta_add(proj *p, MDB_txn *txn, const char *key, int64_t delta)
 			int rc = proj__meta_get(p, txn, key, &v);
 
 			return rc ? rc : proj__meta_put(p, txn, key,
-			    (int64_t)((uint64_t)v + (uint64_t)delta));
+			    proj__counter(key, v, delta));
 		}
 		snprintf(p->md[i].key, sizeof p->md[i].key, "%s", key);
 		p->md[i].d = 0;
@@ -224,6 +236,9 @@ static int proj__day_write(proj *p, MDB_txn *txn, const proj__ddelta *dd)
 	day.entries += (uint64_t)dd->entries;
 	day.exits += (uint64_t)dd->exits;
 	day.revenue += dd->revenue;
+	/* a day's counts and revenue are sums of rows: never negative */
+	msg_assert((int64_t)day.entries >= 0 && (int64_t)day.exits >= 0 &&
+	    day.revenue >= 0);
 	if (day.entries == 0 && day.exits == 0 && day.revenue == 0)
 		return (rc = mdb_del(txn, p->meta, &k, NULL)) == MDB_NOTFOUND ? 0 : rc;
 	d.mv_size = sizeof day;
@@ -282,7 +297,7 @@ static int proj__flush(proj *p, log_txn *t)
 	for (size_t i = 0; i < p->nmd && rc == 0; i++)
 		if ((rc = proj__meta_get(p, txn, p->md[i].key, &v)) == 0)
 			rc = proj__meta_put(p, txn, p->md[i].key,
-			    (int64_t)((uint64_t)v + (uint64_t)p->md[i].d));
+			    proj__counter(p->md[i].key, v, p->md[i].d));
 	for (size_t i = 0; i < p->ndd && rc == 0; i++)
 		rc = proj__day_write(p, txn, &p->dd[i]);
 	p->nmd = p->ndd = 0;
@@ -735,8 +750,10 @@ static int proj__settle(proj *p, log_txn *t)
 	size_t i, j;
 	int rc = 0, all_last;
 
-	if (p->npend == 0 ||
-	    atomic_load_explicit(&p->pserial, memory_order_relaxed) != log_txn_serial(t))
+	/* pserial first: only the writer whose transaction it names touches
+	 * npend; readers on other threads (HTTP) stop here (TSan race). */
+	if (atomic_load_explicit(&p->pserial, memory_order_relaxed) != log_txn_serial(t) ||
+	    p->npend == 0)
 		return 0;
 	for (i = 0; i < p->npend; i++)
 		p->porder[i] = i;

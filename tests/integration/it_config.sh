@@ -32,6 +32,12 @@ printf '{"limits": {"max_header": 1024}}' >bad_header.json
 printf '{"limits": {"max_header": 16384}}' >good_header.json
 printf '{"edges": [{"id": "g1", "token": "token-g1-0123456789"}], "http": "0.0.0.0:8000", "colour": 1}' >bad_key.json
 printf '{"http": "0.0.0.0:8000"}' >exposed.json
+# time: the edge_ts bounds (docs/time.md)
+printf '{"time": {"skew_ms": 500, "offline_horizon_s": 3600, "max_drift_ms": 1000}}' >time_ok.json
+printf '{"time": {"skew_ms": 0}}' >time_skew.json
+printf '{"time": {"offline_horizon_s": 2592001}}' >time_horizon.json
+printf '{"time": {"max_drift_ms": 99}}' >time_drift.json
+printf '{"time": {"skew": 500}}' >time_key.json
 
 expect 0 'configuration OK' -- -n
 expect 0 'good.json: configuration OK' -- -n -f good.json
@@ -42,6 +48,11 @@ expect 1 '^parklogd: bad_header.json: limits\.max_header: ' -- -n -f bad_header.
 expect 0 'good_header.json: configuration OK' -- -n -f good_header.json
 expect 1 '^parklogd: bad_key.json: colour: ' -- -n -f bad_key.json
 expect 1 '^parklogd: missing.json: ' -- -n -f missing.json
+expect 0 'time_ok.json: configuration OK' -- -n -f time_ok.json
+expect 1 '^parklogd: time_skew.json: time\.skew_ms: ' -- -n -f time_skew.json
+expect 1 '^parklogd: time_horizon.json: time\.offline_horizon_s: ' -- -n -f time_horizon.json
+expect 1 '^parklogd: time_drift.json: time\.max_drift_ms: ' -- -n -f time_drift.json
+expect 1 '^parklogd: time_key.json: time\.skew: ' -- -n -f time_key.json
 expect 1 '^parklogd: --http: ' -- -n --http nonsense
 expect 1 '^parklogd: --id: ' -- -n --id 'bad_id'
 expect 1 '^parklogd: --durability: ' -- -n --durability sometimes

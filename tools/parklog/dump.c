@@ -27,7 +27,7 @@ static const char cli_dump_help[] =
     "                        [--since TIME] [--until TIME]\n\n"
     "Prints every event of the log in DIR. NDJSON lines are the stored\n"
     "canonical bytes, exactly as hashed. --order stream (default) lists each\n"
-    "stream in seq order; --order time merges them in fold order (ts, origin,\n"
+    "stream in seq order; --order time merges them by record time (ts, origin,\n"
     "stream, seq). TIME: ms since the epoch or ISO 8601 (2026-11-23,\n"
     "2026-11-23T10:00:00+07:00); --since is inclusive, --until exclusive.\n";
 
@@ -125,7 +125,8 @@ static int cli_dump_iter(cli_dump_ctx *c, log_iter *it)
 	return rc == LOG_END ? 0 : rc;
 }
 
-/* Is a before b in fold order (ts, origin, epoch, seq)? */
+/* Is a before b by record time (ts, origin, epoch, seq)? (A plate's fold
+ * order is by action time; this dump is by when events were recorded.) */
 static int cli_dump_before(const cli_dump_ctx *c, const log_rec *a, const log_rec *b)
 {
 	const log_stream_info *sa, *sb;

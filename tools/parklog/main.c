@@ -25,7 +25,8 @@ static const struct {
 
 static void cli_usage(FILE *f)
 {
-	fprintf(f, "usage: parklog COMMAND DIR [options]   (parklog COMMAND --help)\n\n");
+	fprintf(f, "usage: parklog COMMAND DIR [options]   (parklog COMMAND --help)\n"
+	    "       parklog --help | --version\n\n");
 	for (size_t i = 0; i < CLI_NCMDS; i++)
 		fprintf(f, "  %-9s %s\n", cli_cmds[i].name, cli_cmds[i].what);
 }
@@ -40,6 +41,10 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		cli_usage(stdout);
+		return CLI_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("parklog %s\n", PARKLOG_VERSION);
 		return CLI_OK;
 	}
 	for (size_t i = 0; i < CLI_NCMDS; i++)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <cJSON.h>
 
@@ -52,9 +53,15 @@ void conf_default(conf *c)
 	c->max_header = 8192;
 	c->max_conns = 1024;
 	c->conn_timeout_s = 30;
+	c->request_deadline_s = 10;
+	c->max_conns_per_ip = 128;
+	c->reserved_conns = 0;		/* max_conns / 16 */
 	c->idem_window_ms = 10000;
 	c->idem_key_ttl_s = 86400;
 	c->camera_offline_s = 60;
+	c->time_skew_ms = 2000;
+	c->time_offline_horizon_s = 86400;
+	c->time_max_drift_ms = 10000;
 }
 
 /* ---------------------------------------------------- value rules (pure) */
@@ -583,6 +590,9 @@ static const struct conf__limit {
 	{ "gate_ack_ms", 100, 60000 },
 	{ "idempotency_key_ttl_s", 1, 30 * 86400 },
 	{ "max_header", 4096, 1024 * 1024 },
+	{ "request_deadline_s", 1, 3600 },
+	{ "max_conns_per_ip", 1, 65536 },
+	{ "reserved_conns", 0, 65535 },
 };
 #define CONF__NLIMITS CONF__NKEYS(conf__limits_tab)
 
@@ -596,7 +606,10 @@ static void conf__limit_set(conf *c, size_t i, long long v)
 	case 4: c->camera_offline_s = (unsigned)v; break;
 	case 5: c->gate_ack_ms = (unsigned)v; break;
 	case 6: c->idem_key_ttl_s = (unsigned)v; break;
-	default: c->max_header = (size_t)v; break;
+	case 7: c->max_header = (size_t)v; break;
+	case 8: c->request_deadline_s = (unsigned)v; break;
+	case 9: c->max_conns_per_ip = (unsigned)v; break;
+	default: c->reserved_conns = (unsigned)v; break;
 	}
 }
 
@@ -619,6 +632,36 @@ static int conf__limits(const conf__ctx *x, const cJSON *v, conf *c)
 		    conf__limits_tab[i].lo, conf__limits_tab[i].hi, &n) != 0)
 			return -1;
 		conf__limit_set(c, i, n);
+	}
+	return 0;
+}
+
+/* "time": the bounds of a gate's time (docs/time.md). */
+static int conf__time(const conf__ctx *x, const cJSON *v, conf *c)
+{
+	static const struct conf__limit tab[] = {
+		{ "skew_ms", 1, 600000 },
+		{ "offline_horizon_s", 60, 30 * 86400 },
+		{ "max_drift_ms", 100, 3600000 },
+	};
+	unsigned *dst[] = { &c->time_skew_ms, &c->time_offline_horizon_s,
+	    &c->time_max_drift_ms };
+	const char *names[CONF__NKEYS(tab)];
+	const cJSON *it;
+	char p[CONF__PATH];
+	long long n = 0;
+
+	for (size_t i = 0; i < CONF__NKEYS(tab); i++)
+		names[i] = tab[i].name;
+	if (conf__keys(x, v, "time", names, CONF__NKEYS(tab)) != 0)
+		return -1;
+	for (size_t i = 0; i < CONF__NKEYS(tab); i++) {
+		if ((it = conf__get(v, names[i])) == NULL)
+			continue;
+		if (conf__int(x, it, conf__path(p, "time", names[i]), tab[i].lo,
+		    tab[i].hi, &n) != 0)
+			return -1;
+		*dst[i] = (unsigned)n;
 	}
 	return 0;
 }
@@ -691,6 +734,24 @@ static int conf__scalars(const conf__ctx *x, const cJSON *root, conf *c)
 	return conf__enums(x, root, c);
 }
 
+/* "p2p_tls": {"cert","key","ca"}, all three PEM paths (docs/peers.md). */
+static int conf__p2p_tls(const conf__ctx *x, const cJSON *v, conf *c)
+{
+	static const char *const keys[] = { "cert", "key", "ca" };
+	char *dst[3] = { c->p2p_tls_cert, c->p2p_tls_key, c->p2p_tls_ca };
+	char p[CONF__PATH];
+
+	if (!cJSON_IsObject(v))
+		return conf__fail(x, "p2p_tls", "expected {\"cert\", \"key\", \"ca\"}");
+	if (conf__keys(x, v, "p2p_tls", keys, 3) != 0)
+		return -1;
+	for (size_t i = 0; i < 3; i++)
+		if (conf__str(x, conf__get(v, keys[i]), conf__path(p, "p2p_tls", keys[i]),
+		    conf__path_ok, "a path of 1..1023 bytes", dst[i], 1024) != 0)
+			return -1;
+	return 0;
+}
+
 /* The tariff parser resets the offset; the facility's "utc_offset" (or the
  * offset c had) is applied after it, whatever the order in the file. */
 static int conf__tariff(const conf__ctx *x, const cJSON *root, conf *c)
@@ -717,7 +778,7 @@ static int conf__root(const conf__ctx *x, const cJSON *root, conf *c)
 	static const char *const keys[] = { "this_central", "peer_centrals",
 	    "id", "data_dir", "http", "p2p", "gates", "durability", "messages",
 	    "utc_offset", "operator_token", "peer_secret", "edges", "peers",
-	    "tariff", "capacity", "limits" };
+	    "tariff", "capacity", "limits", "time", "p2p_tls" };
 	const cJSON *it;
 
 	if (!cJSON_IsObject(root))
@@ -741,6 +802,10 @@ static int conf__root(const conf__ctx *x, const cJSON *root, conf *c)
 	if ((it = conf__get(root, "capacity")) != NULL && conf__capacity(x, it, c) != 0)
 		return -1;
 	if ((it = conf__get(root, "limits")) != NULL && conf__limits(x, it, c) != 0)
+		return -1;
+	if ((it = conf__get(root, "time")) != NULL && conf__time(x, it, c) != 0)
+		return -1;
+	if ((it = conf__get(root, "p2p_tls")) != NULL && conf__p2p_tls(x, it, c) != 0)
 		return -1;
 	return 0;
 }
@@ -901,6 +966,29 @@ static int conf__check_peers(const conf *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* TLS keeps the secret (it proves which central; the CA only that it is
+ * one), and the files must be readable now, as the daemon reads them. */
+static int conf__p2p_tls_files(const conf *c, char *err, size_t errlen)
+{
+	const char *f[3] = { c->p2p_tls_cert, c->p2p_tls_key, c->p2p_tls_ca };
+	static const char *const k[3] = { "cert", "key", "ca" };
+
+	if (c->peer_secret[0] == '\0')
+		return conf__vfail(err, errlen, "p2p_tls: needs a peer_secret too");
+	for (size_t i = 0; i < 3; i++)
+		if (access(f[i], R_OK) != 0)
+			return conf__vfail(err, errlen, "p2p_tls.%s: %s: %s", k[i], f[i],
+			    strerror(errno));
+	return 0;
+}
+
+static bool conf__is_ip(const char *host)
+{
+	unsigned char a[16];
+
+	return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+}
+
 static bool conf__same_port(const conf_addr *a, const conf_addr *b)
 {
 	return a->port == b->port && a->port != 0 && (strcmp(a->host, b->host) == 0 ||
@@ -915,12 +1003,20 @@ static int conf__check_listeners(const conf *c, char *err, size_t errlen)
 	    (c->nedges == 0 || c->edges[0].token[0] == '\0'))
 		return conf__vfail(err, errlen,
 		    "http: listening on %s needs edge tokens", c->http.host);
-	if (!conf_is_loopback(c->p2p.host) && c->npeers > 0 && c->peer_secret[0] == '\0')
-		return conf__vfail(err, errlen,
-		    "p2p: listening on %s with peers needs a peer_secret", c->p2p.host);
 	if (c->http.port == c->p2p.port && (strcmp(c->http.host, c->p2p.host) == 0 ||
 	    conf__is_any(c->http.host) || conf__is_any(c->p2p.host)))
 		return conf__vfail(err, errlen, "p2p: port %d is also http's", c->p2p.port);
+	/* as the peer service refuses it: with no peers configured yet, a
+	 * secret-less listener beyond loopback would still take peers later */
+	if (!conf_is_loopback(c->p2p.host) && c->peer_secret[0] == '\0')
+		return conf__vfail(err, errlen,
+		    "p2p: listening on %s needs a peer_secret", c->p2p.host);
+	/* the listener binds an address, never a name (but localhost) */
+	if (!conf__is_ip(c->p2p.host) && strcasecmp(c->p2p.host, "localhost") != 0)
+		return conf__vfail(err, errlen,
+		    "p2p: listen address %s is not an IP address or localhost", c->p2p.host);
+	if (c->p2p_tls_cert[0] != '\0' && conf__p2p_tls_files(c, err, errlen) != 0)
+		return -1;
 	/* the gate channel follows the HTTP rule: it opens barriers too */
 	if (!conf_is_loopback(c->gates.host) &&
 	    (c->nedges == 0 || c->edges[0].token[0] == '\0'))
@@ -936,6 +1032,10 @@ int conf_validate(const conf *c, char *err, size_t errlen)
 {
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
+	/* at least one place for a client that has not shown a token yet */
+	if (c->reserved_conns != 0 && c->reserved_conns >= c->max_conns)
+		return conf__vfail(err, errlen, "limits.reserved_conns: %u must be "
+		    "less than limits.max_conns (%u)", c->reserved_conns, c->max_conns);
 	if (conf__check_edges(c, err, errlen) != 0 ||
 	    conf__check_peers(c, err, errlen) != 0 ||
 	    conf__check_listeners(c, err, errlen) != 0)

@@ -66,6 +66,8 @@ typedef struct conf {
 	size_t npeers;
 	conf_peer peers[CONF_MAX_PEERS];
 	char peer_secret[CONF_TOKEN_MAX + 1];	/* HMAC secret shared by the facility */
+	/* "p2p_tls": wss on peer links, PEM paths; all "" = plain ws */
+	char p2p_tls_cert[1024], p2p_tls_key[1024], p2p_tls_ca[1024];
 
 	proj_tariff tariff;		/* includes the facility UTC offset */
 	size_t ncapacity;
@@ -76,9 +78,17 @@ typedef struct conf {
 	size_t max_header;		/* request line + headers, bytes, default 8 KiB */
 	unsigned max_conns;		/* default 1024 */
 	unsigned conn_timeout_s;	/* default 30 */
+	unsigned request_deadline_s;	/* a complete request within, default 10 */
+	unsigned max_conns_per_ip;	/* still sending, no token, default 128 */
+	unsigned reserved_conns;	/* kept from those; 0: max_conns / 16 */
 	unsigned idem_window_ms;	/* retried barrier/open window, default 10000 */
 	unsigned idem_key_ttl_s;	/* Idempotency-Keys remembered, default 86400 */
 	unsigned camera_offline_s;	/* default 60 (the seed's) */
+
+	/* time: edge_ts bounds (docs/time.md) */
+	unsigned time_skew_ms;		/* ahead of our clock, default 2000 */
+	unsigned time_offline_horizon_s; /* older: refused, default 86400 */
+	unsigned time_max_drift_ms;	/* gate clock offset, default 10000 */
 } conf;
 
 /* Fill c with the embedded default (DESIGN.md, Programs). */

@@ -57,12 +57,20 @@ typedef struct node {
 	api_edge *edges;	/* the policy's edges, kept for the api's copy */
 } node;
 
-static void usage(void)
+/* --help: the usage on stdout, exit 0; a wrong flag: on stderr, exit 1. */
+static void usage(int code)
 {
-	fprintf(stderr, "usage: parklogd [-dnqv] [-f file] [--id ID] [--data DIR]"
-	    " [--http ADDR:PORT]\n                [--p2p ADDR:PORT] [--gates ADDR:PORT]"
-	    " [--durability full|meta|none]\n");
-	exit(1);
+	fprintf(code ? stderr : stdout, "usage: parklogd [-dnqv] [-f file] [--id ID]"
+	    " [--data DIR] [--http ADDR:PORT]\n                [--p2p ADDR:PORT]"
+	    " [--gates ADDR:PORT] [--durability full|meta|none]\n"
+	    "       parklogd --help | --version\n");
+	if (code == 0)
+		printf("\n  -f file     configuration file (JSON; docs/config.md)\n"
+		    "  -n          check the configuration and exit\n"
+		    "  -q          warnings only;  -v, -d  debug messages\n"
+		    "  --id, --data, --http, --p2p, --gates, --durability\n"
+		    "              override the configuration file\n");
+	exit(code);
 }
 
 static void parse_flags(int argc, char **argv, flags *fl)
@@ -75,6 +83,7 @@ static void parse_flags(int argc, char **argv, flags *fl)
 		{ "gates", required_argument, NULL, 'G' },
 		{ "durability", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
@@ -93,11 +102,13 @@ static void parse_flags(int argc, char **argv, flags *fl)
 		case 'P': fl->p2p = optarg; break;
 		case 'G': fl->gates = optarg; break;
 		case 'S': fl->durability = optarg; break;
-		default: usage();
+		case 'h': usage(0); break;
+		case 'V': printf("parklogd %s\n", PARKLOG_VERSION); exit(0);
+		default: usage(1);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(1);
 }
 
 static int durability_parse(const char *s, enum log_durability *d)
@@ -211,6 +222,9 @@ static int make_policy(const conf *c, api_policy *pol)
 	pol->idem_window_ms = c->idem_window_ms;
 	pol->idem_key_ttl_s = c->idem_key_ttl_s;
 	pol->camera_offline_s = c->camera_offline_s;
+	pol->time.skew_ms = c->time_skew_ms;
+	pol->time.offline_horizon_s = c->time_offline_horizon_s;
+	pol->time.max_drift_ms = c->time_max_drift_ms;
 	return 0;
 }
 
@@ -265,7 +279,8 @@ static int peers_create(node *n)
 	const conf *c = n->cf;
 	peer_opts po = { .node = c->id, .listen_host = c->p2p.host,
 	    .listen_port = c->p2p.port, .secret = c->peer_secret,
-	    .npeers = c->npeers };
+	    .npeers = c->npeers, .tls_cert = c->p2p_tls_cert,
+	    .tls_key = c->p2p_tls_key, .tls_ca = c->p2p_tls_ca };
 	peer_addr *addrs;
 	int rc;
 
@@ -385,21 +400,57 @@ static void node_committed(void *ctx, const log_commit_info *ci)
 	api_server_committed(n->api, ci);
 }
 
+/* Why the data directory cannot be opened, in the operator's terms. */
+static void store_open_failed(const char *dir, int rc, const char *why)
+{
+	long pid;
+
+	switch (rc) {
+	case LOG_ELOCKED:
+		pid = log_store_lock_holder(dir);
+		if (pid > 0)
+			msg_warnx("%s: data directory in use by another parklogd "
+			    "(pid %ld); one process per data directory", dir, pid);
+		else
+			msg_warnx("%s: data directory in use by another parklogd; "
+			    "one process per data directory", dir);
+		break;
+	case LOG_ENOSPACE:
+		msg_warnx("%s: disk full: no space to open the log; free space "
+		    "on its file system and start again", dir);
+		break;
+	case LOG_ECORRUPT: case MDB_CORRUPTED: case MDB_PAGE_NOTFOUND:
+		msg_warnx("%s: the data file is corrupt: %s; refusing to start. "
+		    "Run `parklog verify %s` for the full report, then restore "
+		    "from a backup or a peer", dir, why[0] ? why : log_strerror(rc),
+		    dir);
+		break;
+	default:
+		msg_warnx("%s: %s%s%s", dir, log_strerror(rc), why[0] ? ": " : "", why);
+	}
+}
+
 static int node_start(node *n)
 {
 	const conf *c = n->cf;
 	log_store_opts so = { .origin = c->id, .durability = c->durability,
-	    .extra_dbs = PROJ_DBS + API_DBS + PEER_DBS };
+	    .extra_dbs = PROJ_DBS + API_DBS + PEER_DBS,
+	    .peer_skew_ms = c->time_skew_ms };
 	log_writer_opts wo = { .on_commit = node_committed };
 	api_opts ao = { .port = c->http.port, .max_body = c->max_body,
 	    .max_header = c->max_header, .max_conns = c->max_conns,
-	    .conn_timeout_s = c->conn_timeout_s };
+	    .conn_timeout_s = c->conn_timeout_s,
+	    .request_deadline_s = c->request_deadline_s,
+	    .max_conns_per_ip = c->max_conns_per_ip,
+	    .reserved_conns = c->reserved_conns };
+	char why[256] = "";
 	int rc;
 
 	if ((rc = make_dir(c->data_dir)) != 0)
 		return msg_warnx("%s: %s", c->data_dir, strerror(rc)), rc;
-	if ((rc = log_store_open(c->data_dir, &so, &n->store)) != 0)
-		return msg_warnx("%s: %s", c->data_dir, log_strerror(rc)), rc;
+	if ((rc = log_store_open_err(c->data_dir, &so, &n->store, why,
+	    sizeof why)) != 0)
+		return store_open_failed(c->data_dir, rc, why), rc;
 	if ((rc = proj_open(n->store, &c->tariff, &n->proj)) != 0)
 		return msg_warnx("%s: projections: %s", c->data_dir,
 		    proj_strerror(rc)), rc;
@@ -565,9 +616,13 @@ static void reload(node *n, const flags *fl)
 	    strcmp(nc->http.host, n->cf->http.host) != 0 || nc->http.port != n->cf->http.port)
 		msg_warnx("reload: id, data and http changes take effect at restart");
 	if (nc->max_body != n->cf->max_body || nc->max_header != n->cf->max_header ||
-	    nc->max_conns != n->cf->max_conns || nc->conn_timeout_s != n->cf->conn_timeout_s)
-		msg_warnx("reload: limits max_body, max_header, max_conns and "
-		    "conn_timeout_s take effect at restart");
+	    nc->max_conns != n->cf->max_conns || nc->conn_timeout_s != n->cf->conn_timeout_s ||
+	    nc->request_deadline_s != n->cf->request_deadline_s ||
+	    nc->max_conns_per_ip != n->cf->max_conns_per_ip ||
+	    nc->reserved_conns != n->cf->reserved_conns)
+		msg_warnx("reload: limits max_body, max_header, max_conns, "
+		    "conn_timeout_s, request_deadline_s, max_conns_per_ip and "
+		    "reserved_conns take effect at restart");
 	if (proj_tariff_hash(&nc->tariff) != proj_tariff_hash(&n->cf->tariff))
 		reload_tariff(n, &nc->tariff);
 	if (make_policy(nc, &pol) != 0 || api_server_set_policy(n->api, &pol) != 0) {

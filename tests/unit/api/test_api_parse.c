@@ -80,6 +80,9 @@ TEST(detection_bad)
 		{ "{\"edge_id\":\"e\"}", "plate_id: missing" },
 		{ "{\"edge_id\":\"e\",\"plate_id\":29}", "plate_id: expected a string" },
 		{ "{\"edge_id\":\"e\",\"plate_id\":\"29A1\"}", "plate_id: too short" },
+		/* issue 12: invalid UTF-8 is refused, not stripped to 29A345 */
+		{ "{\"edge_id\":\"e\",\"plate_id\":\"29A\xff\xfe" "345\"}",
+		  "plate_id: invalid UTF-8 at byte 3" },
 		{ "{\"edge_id\":\"e\",\"plate_id\":\"29A12345678901\"}", "plate_id: too long" },
 		{ "{\"edge_id\":\"e\",\"plate_id\":\"29A12345\",\"plate_view\":\"a\\\"b\"}",
 		  "plate_view: need" },
@@ -315,3 +318,15 @@ TEST(history_query)
 }
 
 T_MAIN()
+
+/* Issue 12: a plate in a path or query with bytes that are not UTF-8 is
+ * refused with a clear message, not stripped to other characters. */
+TEST(plate_invalid_utf8)
+{
+	char out[LOG_PLATE_MAX + 1], err[128] = "";
+
+	T_EQ_INT(0, api_parse_plate("29a-123.45", out, err, sizeof err));
+	T_EQ_STR("29A12345", out);
+	T_ASSERT(api_parse_plate("29A\xff\xfe" "345", out, err, sizeof err) != 0);
+	T_EQ_STR("plate: invalid UTF-8 at byte 3", err);
+}

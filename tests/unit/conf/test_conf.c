@@ -404,9 +404,9 @@ static const vrow VALIDATE[] = {
 	  "peers[0].id: \"central-2\" is this central's own id" },
 	{ "{\"peers\":[" P2 "," P2 "]}", "peers[1].id: \"central-2\" is also peers[0]'s id" },
 	{ "{\"p2p\":\"0.0.0.0:9000\",\"peers\":[" P2 "]}",
-	  "p2p: listening on 0.0.0.0 with peers needs a peer_secret" },
+	  "p2p: listening on 0.0.0.0 needs a peer_secret" },
 	{ "{\"p2p\":\"0.0.0.0:9000\",\"peer_secret\":\"" SECRET "\",\"peers\":[" P2 "]}", "" },
-	{ "{\"p2p\":\"0.0.0.0:9000\"}", "" },
+	{ "{\"p2p\":\"0.0.0.0:9000\"}", "p2p: listening on 0.0.0.0 needs a peer_secret" },
 	{ "{\"p2p\":\"127.0.0.1:8000\"}", "p2p: port 8000 is also http's" },
 	{ "{\"p2p\":\"[::]:8000\"}", "p2p: port 8000 is also http's" },
 	{ "{\"p2p\":\"127.0.0.2:8000\"}", "" },
@@ -559,6 +559,65 @@ TEST(edge_find)
 	T_ASSERT(conf_edge_find(&c, "") == NULL);
 	T_ASSERT(conf_edge_find(&c, NULL) == NULL);
 	T_ASSERT(conf_edge_find(NULL, "edge-1") == NULL);
+}
+
+/* -n refuses what the peer service refuses (issue 12): beyond loopback
+ * without a secret even with no peers yet, and a listen address that is a
+ * name (lws binds addresses; localhost is 127.0.0.1). */
+TEST(p2p_listener_as_the_daemon)
+{
+	static const vrow rows[] = {
+		{ "{\"p2p\":\"192.168.1.5:9000\"}",
+		  "p2p: listening on 192.168.1.5 needs a peer_secret" },
+		{ "{\"p2p\":\"[::]:9000\"}", "p2p: listening on :: needs a peer_secret" },
+		{ "{\"p2p\":\"0.0.0.0:9000\",\"peer_secret\":\"" SECRET "\"}", "" },
+		{ "{\"p2p\":\"localhost:9000\"}", "" },
+		{ "{\"p2p\":\"[::1]:9000\"}", "" },
+		{ "{\"p2p\":\"central-2.lan:9000\",\"peer_secret\":\"" SECRET "\"}",
+		  "p2p: listen address central-2.lan is not an IP address or localhost" },
+	};
+	char err[512];
+	conf c;
+
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		load_ok(&c, rows[i].text);
+		strcpy(err, "(none)");
+		if (conf_validate(&c, err, sizeof err) != (rows[i].err[0] ? -1 : 0) ||
+		    strcmp(rows[i].err, err) != 0)
+			T_FAIL("row %zu: %s: got \"%s\"", i, rows[i].text, err);
+	}
+}
+
+/* "p2p_tls": all three paths, readable, and the secret still required. */
+TEST(p2p_tls_checked)
+{
+	char text[3000], err[512], pem[600];
+	conf c;
+	FILE *f;
+
+	snprintf(pem, sizeof pem, "%s/x.pem", t_tmpdir);
+	T_ASSERT((f = fopen(pem, "w")) != NULL);
+	fclose(f);
+	T_EQ_INT(-1, load(&c, "{\"p2p_tls\":{\"cert\":\"a\",\"key\":\"b\"}}", err, sizeof err));
+	T_ASSERT(strstr(err, "p2p_tls.ca: expected a path") != NULL);
+	T_EQ_INT(-1, load(&c, "{\"p2p_tls\":\"yes\"}", err, sizeof err));
+	T_ASSERT(strstr(err, "p2p_tls: expected {") != NULL);
+	snprintf(text, sizeof text, "{\"p2p_tls\":{\"cert\":\"%s\",\"key\":\"%s\","
+	    "\"ca\":\"%s\"}}", pem, pem, pem);
+	load_ok(&c, text);
+	T_EQ_INT(-1, conf_validate(&c, err, sizeof err));
+	T_EQ_STR("p2p_tls: needs a peer_secret too", err);
+	snprintf(text, sizeof text, "{\"peer_secret\":\"" SECRET "\",\"p2p_tls\":"
+	    "{\"cert\":\"%s\",\"key\":\"%s/missing.key\",\"ca\":\"%s\"}}",
+	    pem, t_tmpdir, pem);
+	load_ok(&c, text);
+	T_EQ_INT(-1, conf_validate(&c, err, sizeof err));
+	T_ASSERT(strstr(err, "p2p_tls.key: ") != NULL && strstr(err, "No such file") != NULL);
+	snprintf(text, sizeof text, "{\"peer_secret\":\"" SECRET "\",\"p2p_tls\":"
+	    "{\"cert\":\"%s\",\"key\":\"%s\",\"ca\":\"%s\"}}", pem, pem, pem);
+	load_ok(&c, text);
+	T_EQ_INT(0, conf_validate(&c, err, sizeof err));
+	T_EQ_STR(pem, c.p2p_tls_cert);
 }
 
 T_MAIN()

@@ -100,6 +100,11 @@ TEST(plate_normalise)
 		    LOG_EEVENT_VALUE, "too short" },
 		{ "ABCDEFGHJK123", "ABCDEFGHJK12", LOG_EEVENT_VALUE,
 		    "too long (13 characters" },
+		/* issue 12: bytes that are not UTF-8 are refused, not dropped */
+		{ "29A\xff\xfe" "345", "", LOG_EEVENT_VALUE, "invalid UTF-8 at byte 3" },
+		{ "29A12345\xc4", "", LOG_EEVENT_VALUE, "invalid UTF-8 at byte 8" },
+		{ "29A\xc0\xaf" "12345", "", LOG_EEVENT_VALUE, "invalid UTF-8" },
+		{ "29A\xed\xa0\x80" "12345", "", LOG_EEVENT_VALUE, "invalid UTF-8" },
 	};
 	char out[LOG_PLATE_MAX + 1], err[128];
 	size_t i;

@@ -21,14 +21,15 @@ static log__plates *fresh(void)
 	return px;
 }
 
-/* Fold order of the fixture: (ts, origin, epoch, seq). */
+/* Fold order of the fixture: (action time, origin, epoch, seq); ts does
+ * not order (the first one was recorded last, its gate's time is early). */
 static const log__ppos fold_order[] = {
-	{ 10, 7, 1 },	/* ts 10 first */
-	{ 20, 1, 2 },	/* ts 20: central-1 */
-	{ 20, 2, 3 },	/* ts 20: central-2 epoch 4 */
-	{ 20, 1, 1 },	/* ts 20: central-2 epoch 9, seq 1 */
-	{ 20, 3, 1 },	/*                          seq 3 */
-	{ 30, 4, 2 },
+	{ 10, 7, 1, 40 },	/* at 10 first */
+	{ 20, 1, 2, 20 },	/* at 20: central-1 */
+	{ 20, 2, 3, 20 },	/* at 20: central-2 epoch 4 */
+	{ 20, 1, 1, 20 },	/* at 20: central-2 epoch 9, seq 1 */
+	{ 20, 3, 1, 21 },	/*                          seq 3 */
+	{ 30, 4, 2, 30 },
 };
 #define NPOS (sizeof fold_order / sizeof fold_order[0])
 
@@ -39,6 +40,7 @@ TEST(fold_order_whatever_the_insertion_order)
 	for (int round = 0; round < 200; round++) {
 		log__plates *px = fresh();
 		log__ppos in[NPOS], *got = NULL, last;
+		int64_t ts;
 		size_t cap = 0, n = 0;
 
 		memcpy(in, fold_order, sizeof in);
@@ -54,13 +56,16 @@ TEST(fold_order_whatever_the_insertion_order)
 		T_EQ_INT(0, log__plates_copy(px, "29A12345", &got, &cap, &n));
 		T_EQ_U64(NPOS, n);
 		for (size_t i = 0; i < NPOS; i++) {
-			T_EQ_U64((uint64_t)fold_order[i].ts, (uint64_t)got[i].ts);
+			T_EQ_U64((uint64_t)fold_order[i].at, (uint64_t)got[i].at);
 			T_EQ_U64(fold_order[i].no, got[i].no);
 			T_EQ_U64(fold_order[i].seq, got[i].seq);
 		}
 		T_EQ_INT(0, log__plates_last(px, "29A12345", &last));
 		T_EQ_U64(2, last.no);
 		T_EQ_U64(4, last.seq);
+		/* the clock's floor is the highest ts, not the last one's */
+		T_EQ_INT(0, log__plates_max_ts(px, "29A12345", &ts));
+		T_EQ_INT(40, ts);
 		free(got);
 		log__plates_free(px);
 	}
@@ -70,7 +75,7 @@ TEST(unregistered_stream_is_refused)
 {
 	log__plates *px = fresh();
 
-	T_EQ_INT(EINVAL, log__plates_add(px, "29A12345", &(log__ppos){ 1, 1, 99 }));
+	T_EQ_INT(EINVAL, log__plates_add(px, "29A12345", &(log__ppos){ 1, 1, 99, 1 }));
 	T_EQ_U64(0, log__plates_count(px));
 	log__plates_free(px);
 }
@@ -78,7 +83,8 @@ TEST(unregistered_stream_is_refused)
 TEST(undo_restores_entries_count_and_covered)
 {
 	log__plates *px = fresh();
-	log__ppos a = { 10, 1, 1 }, b = { 11, 2, 1 }, c = { 5, 1, 2 }, got;
+	log__ppos a = { 10, 1, 1, 10 }, b = { 9, 2, 1, 50 }, c = { 5, 1, 2, 5 }, got;
+	int64_t ts;
 	char plate[LOG_PLATE_MAX + 1] = "";
 
 	T_EQ_INT(0, log__plates_add(px, "29A12345", &a));
@@ -88,13 +94,19 @@ TEST(undo_restores_entries_count_and_covered)
 	T_EQ_INT(0, log__plates_add(px, "51F99999", &c));
 	T_EQ_U64(2, log__plates_count(px));
 	T_EQ_U64(2, log__plates_covered(px, 1));
+	T_EQ_INT(0, log__plates_max_ts(px, "29A12345", &ts));
+	T_EQ_INT(50, ts);
 	log__plates_remove(px, "51F99999", &c);
 	log__plates_remove(px, "29A12345", &b);
 	T_EQ_U64(1, log__plates_count(px));
 	T_EQ_U64(1, log__plates_covered(px, 1));
 	T_EQ_INT(0, log__plates_last(px, "29A12345", &got));
 	T_EQ_U64(10, (uint64_t)got.ts);
+	/* the undone event's ts is no floor any more */
+	T_EQ_INT(0, log__plates_max_ts(px, "29A12345", &ts));
+	T_EQ_INT(10, ts);
 	T_EQ_INT(LOG_NOTFOUND, log__plates_last(px, "51F99999", &got));
+	T_EQ_INT(LOG_NOTFOUND, log__plates_max_ts(px, "51F99999", &ts));
 	/* The emptied plate is not listed. */
 	T_EQ_INT(0, log__plates_next(px, plate, plate));
 	T_EQ_STR("29A12345", plate);
@@ -113,7 +125,7 @@ TEST(plates_in_byte_order_across_growth)
 		char p[LOG_PLATE_MAX + 1];
 
 		snprintf(p, sizeof p, "%02dA%05d", (i * 37) % 100, (i * 7919) % 5000);
-		T_EQ_INT(0, log__plates_add(px, p, &(log__ppos){ i, (uint64_t)i + 1, 1 }));
+		T_EQ_INT(0, log__plates_add(px, p, &(log__ppos){ i, (uint64_t)i + 1, 1, i }));
 		if (i == 2500) {	/* a listing in between, then more adds */
 			T_EQ_INT(0, log__plates_next(px, "", plate));
 			plate[0] = '\0';

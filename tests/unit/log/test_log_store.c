@@ -3,8 +3,12 @@
 #include "tests/harness/t.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <lmdb.h>
@@ -271,7 +275,7 @@ TEST(duplicate_is_a_noop)
 TEST(fork_never_overwrites)
 {
 	log_store *s = open_new("central-1");
-	char buf[LOG_EVENT_MAX], err[160] = "";
+	char buf[LOG_EVENT_MAX], err[160] = "", name[LOG_STREAM_MAX + 1];
 	log_txn *t;
 	log_rec r;
 	int n;
@@ -283,7 +287,8 @@ TEST(fork_never_overwrites)
 	n = peer(buf, "central-2", 9, 2, T0 + 2, "29A12345", 5);
 	T_EQ_INT(LOG_EFORK, log_txn_append_peer(t, buf, (size_t)n, err, sizeof err));
 	T_ASSERT(strstr(err, "fork") != NULL);
-	T_EQ_INT(0, log_txn_get_pos(t, 1 + 1, 2, &r));	/* own stream is 1 */
+	stream_name(name, "central-2", 9);
+	T_EQ_INT(0, log_txn_get_pos(t, find(t, name).no, 2, &r));
 	T_ASSERT(memmem(r.bytes, r.len, "29A12345-v2", 11) != NULL);
 	T_EQ_INT(0, log_txn_commit(t));
 	log_store_close(s);
@@ -368,7 +373,56 @@ TEST(digests_of_random_ranges)
 	log_store_close(s);
 }
 
-/* Fold order (ts, origin, epoch, seq), whatever the arrival order. */
+static int64_t reopen_next_ts(log_store **s, const char *plate);
+
+/* Fold order is by action time (edge_ts when earlier than ts), also in the
+ * index a reopen rebuilds; the clock's floor stays the plate's highest ts
+ * (not the last event's in fold order). */
+TEST(plate_index_orders_by_action_time)
+{
+	log_store *s = open_new("central-1");
+	char buf[LOG_EVENT_MAX], err[160];
+	uint32_t no;
+	uint64_t seq;
+	log_event e;
+	log_iter *it;
+	log_txn *t;
+	log_rec r;
+	int n;
+
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	T_EQ_INT(0, append_peer(t, "central-2", 1, 1, T0 + 100, "29A12345", 0));
+	/* recorded later (ts T0 + 500), done earlier (edge_ts T0 + 50) */
+	body(&e, "29A12345", LOG_EV_ENTRY_PENDING, 1);
+	snprintf(e.origin, sizeof e.origin, "central-3");
+	e.epoch = 1;
+	e.seq = 1;
+	e.ts = T0 + 500;
+	e.edge_ts = T0 + 50;
+	log_event_id(e.id, e.origin, e.ts, e.plate);
+	memcpy(e.session, e.id, sizeof e.session);
+	n = log_event_encode(&e, buf, sizeof buf);
+	T_ASSERT(n > 0);
+	T_EQ_INT(0, log_txn_append_peer(t, buf, (size_t)n, err, sizeof err));
+	T_EQ_INT(0, log_txn_commit(t));
+	for (int round = 0; round < 2; round++) {
+		T_EQ_INT(0, log_txn_begin(s, 0, &t));
+		T_EQ_INT(0, log_iter_plate(t, "29A12345", &it));
+		T_EQ_INT(0, log_iter_next(it, &r));
+		T_EQ_INT(T0 + 500, r.ts);		/* the early action first */
+		T_EQ_INT(0, log_iter_next(it, &r));
+		T_EQ_INT(T0 + 100, r.ts);
+		T_EQ_INT(LOG_END, log_iter_next(it, &r));
+		log_iter_free(it);
+		T_EQ_INT(0, log_txn_plate_last(t, "29A12345", &no, &seq));
+		T_EQ_U64(1, seq);
+		log_txn_abort(t);
+		T_EQ_INT(T0 + 501, reopen_next_ts(&s, "29A12345"));	/* rebuilt */
+	}
+	log_store_close(s);
+}
+
+/* Fold order (action time, origin, epoch, seq), whatever the arrival order. */
 TEST(plate_iteration_in_fold_order)
 {
 	log_store *s = open_new("central-1");
@@ -528,8 +582,8 @@ TEST(plate_index_rebuilt_and_caught_up)
 	T_EQ_INT(0, WEXITSTATUS(st));
 }
 
-/* Close *s, open it again, and ask the clock for plate's next ts at T0. */
-static int64_t reopen_next_ts(log_store **s, const char *plate)
+/* Close *s, open it again, and ask the clock for plate's next ts at wall. */
+static int64_t reopen_next_ts_at(log_store **s, const char *plate, int64_t wall)
 {
 	log_txn *t;
 	int64_t ts;
@@ -537,9 +591,14 @@ static int64_t reopen_next_ts(log_store **s, const char *plate)
 	log_store_close(*s);
 	*s = open_new("central-1");
 	T_EQ_INT(0, log_txn_begin(*s, 1, &t));
-	T_EQ_INT(0, log_txn_next_ts(t, plate, T0, &ts));
+	T_EQ_INT(0, log_txn_next_ts(t, plate, wall, &ts));
 	log_txn_abort(t);
 	return ts;
+}
+
+static int64_t reopen_next_ts(log_store **s, const char *plate)
+{
+	return reopen_next_ts_at(s, plate, T0);
 }
 
 TEST(hybrid_clock)
@@ -553,10 +612,10 @@ TEST(hybrid_clock)
 	T_EQ_INT(0, log_txn_next_ts(t, "29A12345", T0, &ts));
 	T_EQ_INT(T0, ts);
 	T_EQ_INT(0, append_peer(t, "central-2", 1, 1, T0 + 1000, "31C55555", 0));
-	/* Highest ts seen wins over a slow wall clock... */
+	/* Another plate's later ts is no floor (no global clock)... */
 	T_EQ_INT(0, log_txn_next_ts(t, "29A12345", T0, &ts));
-	T_EQ_INT(T0 + 1000, ts);
-	/* ... the plate's last ts + 1 over both ... */
+	T_EQ_INT(T0, ts);
+	/* ... the plate's last ts + 1 wins over a slow wall clock ... */
 	T_EQ_INT(0, log_txn_next_ts(t, "31C55555", T0, &ts));
 	T_EQ_INT(T0 + 1001, ts);
 	own(t, "31C55555", T0, 0, &e);
@@ -567,13 +626,98 @@ TEST(hybrid_clock)
 	T_EQ_INT(0, log_txn_next_ts(t, "31C55555", T0 + 5000, &ts));
 	T_EQ_INT(T0 + 5000, ts);
 	T_EQ_INT(0, log_txn_commit(t));
-	/* The highest ts persists across transactions and reopen. */
-	T_EQ_INT(T0 + 1002, reopen_next_ts(&s, "29A12345"));
+	/* The plate's highest ts persists across transactions and reopen;
+	 * another plate's does not reach it. */
+	T_EQ_INT(T0 + 1003, reopen_next_ts(&s, "31C55555"));
+	T_EQ_INT(T0, reopen_next_ts(&s, "29A12345"));
 	log_store_close(s);
 }
 
-/* Older versions wrote meta "max_ts" at every commit: a write open takes it
- * as a floor and removes it; no commit writes it any more. */
+#define YEAR_MS (366LL * 86400000)
+
+/* Issue 12 item 3: one event dated far ahead — our own clock a year ahead
+ * for one open (then corrected), or a peer's event 10 years ahead — moves
+ * its own plate's later events and nobody else's, also after a restart;
+ * ids stay unique. */
+TEST(far_future_event_moves_only_its_plate)
+{
+	log_store *s = open_new("central-1");
+	log_event a, b;
+	log_txn *t;
+	log_rec r;
+
+	/* The clock a year ahead for one open: one own event, then closed. */
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	own(t, "29A12345", T0 + YEAR_MS, 0, &a);
+	T_EQ_INT(T0 + YEAR_MS, a.ts);
+	T_EQ_INT(0, append_peer(t, "central-2", 1, 1, T0 + 10 * YEAR_MS, "31C55555", 0));
+	T_EQ_INT(0, log_txn_commit(t));
+	/* The clock corrected, after a restart: other plates get their own
+	 * time, the far plates theirs + 1 (and distinct ids). */
+	for (int round = 0; round < 2; round++) {
+		log_store_close(s);
+		s = open_new("central-1");
+		T_EQ_INT(0, log_txn_begin(s, 1, &t));
+		own(t, "51F99999", T0 + round, round, &b);
+		T_EQ_INT(T0 + round, b.ts);
+		own(t, "29A12345", T0, 1, &b);
+		T_EQ_INT(T0 + YEAR_MS + 1 + round, b.ts);
+		T_ASSERT(strcmp(a.id, b.id) != 0);
+		own(t, "31C55555", T0, 2, &b);
+		T_EQ_INT(T0 + 10 * YEAR_MS + 1 + round, b.ts);
+		T_EQ_INT(0, log_txn_get_id(t, b.id, &r));
+		T_EQ_U64(b.seq, r.seq);
+		T_EQ_INT(0, log_txn_commit(t));
+	}
+	/* Same plate, same wall ms, one transaction: still distinct ids. */
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	own(t, "62H55555", T0, 0, &a);
+	own(t, "62H55555", T0, 1, &b);
+	T_EQ_INT(a.ts + 1, b.ts);
+	T_ASSERT(strcmp(a.id, b.id) != 0);
+	T_EQ_INT(0, log_txn_commit(t));
+	log_store_close(s);
+}
+
+/* Issue 12 item 3/4: a peer's event dated beyond the skew ahead of our
+ * clock is stored (the log is the log) but flagged: counted once its
+ * transaction commits (not if it aborts); events dated now are not. */
+TEST(peer_event_dated_ahead_is_stored_and_flagged)
+{
+	log_store_opts o = { .origin = "central-1", .durability = LOG_DURABLE_NONE,
+	    .peer_skew_ms = 5000 };
+	int64_t now = (int64_t)time(NULL) * 1000;
+	log_store_stat st;
+	log_store *s = NULL;
+	log_txn *t;
+	log_rec r;
+	char id[LOG_ID_MAX + 1];
+
+	T_EQ_INT(0, log_store_open(t_tmpdir, &o, &s));
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	T_EQ_INT(0, append_peer(t, "central-2", 1, 1, now + 10 * YEAR_MS, "31C55555", 0));
+	log_txn_abort(t);
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	T_EQ_INT(0, log_txn_stat(t, &st));
+	T_EQ_U64(0, st.peer_ahead);
+	T_EQ_INT(0, append_peer(t, "central-2", 1, 1, now + 10 * YEAR_MS, "31C55555", 0));
+	T_EQ_INT(0, append_peer(t, "central-2", 1, 2, now, "29A12345", 1));
+	T_EQ_INT(0, append_peer(t, "central-2", 1, 3, now + 1000, "29A12346", 2));
+	T_EQ_INT(0, log_txn_commit(t));
+	T_EQ_INT(0, log_txn_begin(s, 0, &t));
+	T_EQ_INT(0, log_txn_stat(t, &st));
+	T_EQ_U64(1, st.peer_ahead);
+	log_event_id(id, "central-2", now + 10 * YEAR_MS, "31C55555");
+	T_EQ_INT(0, log_txn_get_id(t, id, &r));	/* stored */
+	log_txn_abort(t);
+	/* it moves its own plate only */
+	T_EQ_INT(now + 10 * YEAR_MS + 1, reopen_next_ts_at(&s, "31C55555", now));
+	T_EQ_INT(now, reopen_next_ts_at(&s, "51F99999", now));
+	log_store_close(s);
+}
+
+/* Older versions wrote meta "max_ts" (a global floor) at every commit: a
+ * write open removes it and ignores its value; no commit writes it. */
 TEST(old_max_ts_key_read_once_then_gone)
 {
 	log_store *s = open_new("central-1");
@@ -595,15 +739,16 @@ TEST(old_max_ts_key_read_once_then_gone)
 	s = open_new("central-1");
 	T_EQ_INT(0, log_txn_begin(s, 1, &t));
 	T_EQ_INT(0, log_txn_next_ts(t, "29A12345", T0, &ts));
-	T_EQ_INT(T0 + 777, ts);
+	T_EQ_INT(T0, ts);
 	own(t, "29A12345", T0, 0, NULL);
 	T_EQ_INT(0, log_txn_commit(t));
 	T_EQ_INT(0, mdb_txn_begin(log_store_env(s), NULL, MDB_RDONLY, &mt));
 	T_EQ_INT(0, mdb_dbi_open(mt, "meta", 0, &meta));
 	T_EQ_INT(MDB_NOTFOUND, mdb_get(mt, meta, &k, &v));
 	mdb_txn_abort(mt);
-	/* the clock is the log's own now */
-	T_EQ_INT(T0 + 777, reopen_next_ts(&s, "31C55555"));
+	/* the clock is each plate's own */
+	T_EQ_INT(T0, reopen_next_ts(&s, "31C55555"));
+	T_EQ_INT(T0 + 1, reopen_next_ts(&s, "29A12345"));
 	log_store_close(s);
 }
 
@@ -647,7 +792,7 @@ TEST(abort_leaves_no_trace)
 	T_EQ_INT(0, log_txn_appended(t, &r, &nr));
 	T_EQ_U64(0, nr);
 	T_EQ_INT(0, log_txn_next_ts(t, "77X12345", T0, &ts));
-	T_EQ_INT(T0 + 9, ts);	/* the clock did not keep the aborted ts */
+	T_EQ_INT(T0, ts);	/* the clock did not keep the aborted ts */
 	own(t, "77X12345", T0, 3, &e);
 	T_EQ_U64(11, e.seq);
 	T_EQ_INT(0, log_txn_appended(t, &r, &nr));
@@ -828,7 +973,8 @@ TEST(every_read_verifies_the_hash)
 	corrupt(t_tmpdir, si.no, 5);
 	corrupt(t_tmpdir, si.no, 11);
 
-	s = open_new("central-1");
+	/* The reads of an auditor (read-only: a write open refuses, below). */
+	T_EQ_INT(0, log_store_open(t_tmpdir, &(log_store_opts){ .readonly = 1 }, &s));
 	T_EQ_INT(0, log_txn_begin(s, 0, &t));
 	T_EQ_INT(0, log_txn_get_pos(t, si.no, 4, &r));
 	T_EQ_INT(LOG_ECORRUPT, log_txn_get_pos(t, si.no, 5, &r));
@@ -843,6 +989,178 @@ TEST(every_read_verifies_the_hash)
 	T_EQ_INT(LOG_ECORRUPT, log_iter_next(it, &r));
 	log_iter_free(it);
 	log_txn_abort(t);
+	log_store_close(s);
+}
+
+/* Issue 12: a write open checks the log and refuses a corrupt one, saying
+ * where; nothing is changed (a read-only open still reads it). */
+TEST(write_open_refuses_a_corrupt_log)
+{
+	log_store_opts o = { .origin = "central-1", .durability = LOG_DURABLE_NONE };
+	log_store *s = open_new("central-1");
+	log_stream_info si;
+	char err[256] = "", want[128];
+	log_txn *t;
+
+	own_batch(s, 10, 0);
+	T_EQ_INT(0, log_txn_begin(s, 0, &t));
+	si = find(t, log_store_own_stream(s));
+	log_txn_abort(t);
+	log_store_close(s);
+	corrupt(t_tmpdir, si.no, 7);
+	s = NULL;
+	T_EQ_INT(LOG_ECORRUPT, log_store_open_err(t_tmpdir, &o, &s, err, sizeof err));
+	T_ASSERT(s == NULL);
+	snprintf(want, sizeof want, "stream %s seq 7: the event's bytes fail their hash",
+	    si.name);
+	T_EQ_STR(want, err);
+	/* Refused again: the failed open changed nothing. */
+	T_EQ_INT(LOG_ECORRUPT, log_store_open(t_tmpdir, &o, &s));
+}
+
+/* Issue 12: a head that disagrees with the records is refused too. */
+TEST(write_open_refuses_a_head_beyond_the_records)
+{
+	log_store_opts o = { .origin = "central-1", .durability = LOG_DURABLE_NONE };
+	log_store *s = open_new("central-1");
+	log_stream_info si;
+	char err[256] = "";
+	MDB_txn *mt;
+	MDB_dbi dbi;
+	MDB_val k;
+	uint8_t kb[12];
+	log_txn *t;
+
+	own_batch(s, 5, 0);
+	T_EQ_INT(0, log_txn_begin(s, 0, &t));
+	si = find(t, log_store_own_stream(s));
+	log_txn_abort(t);
+	/* Delete the last record of the stream behind the store's back. */
+	T_EQ_INT(0, mdb_txn_begin(log_store_env(s), NULL, 0, &mt));
+	T_EQ_INT(0, mdb_dbi_open(mt, "log", 0, &dbi));
+	kb[0] = (uint8_t)(si.no >> 24); kb[1] = (uint8_t)(si.no >> 16);
+	kb[2] = (uint8_t)(si.no >> 8); kb[3] = (uint8_t)si.no;
+	memset(kb + 4, 0, 7);
+	kb[11] = 5;
+	k = (MDB_val){ 12, kb };
+	T_EQ_INT(0, mdb_del(mt, dbi, &k, NULL));
+	T_EQ_INT(0, mdb_txn_commit(mt));
+	log_store_close(s);
+	T_EQ_INT(LOG_ECORRUPT, log_store_open_err(t_tmpdir, &o, &s, err, sizeof err));
+	T_ASSERT(strstr(err, "head (seq 5") != NULL);
+}
+
+/* Issue 12: one writer per data directory, also within one process; a
+ * read-only open works beside it; the lock goes with the store. */
+TEST(one_writer_per_directory)
+{
+	log_store_opts o = { .origin = "central-1", .durability = LOG_DURABLE_NONE };
+	log_store *s = open_new("central-1"), *s2 = NULL;
+
+	T_EQ_INT(LOG_ELOCKED, log_store_open(t_tmpdir, &o, &s2));
+	T_ASSERT(s2 == NULL);
+	T_EQ_INT((long)getpid(), log_store_lock_holder(t_tmpdir));
+	T_EQ_INT(0, log_store_open(t_tmpdir, &(log_store_opts){ .readonly = 1 }, &s2));
+	log_store_close(s2);
+	log_store_close(s);
+	T_EQ_INT(0, log_store_open(t_tmpdir, &o, &s));
+	log_store_close(s);
+}
+
+/* Issue 12 / DESIGN.md "Streams": our stream is created by the first own
+ * append after an open, not by the open; restarts that append nothing
+ * leave no stream in the vector. */
+TEST(stream_created_at_first_own_append)
+{
+	log_stream_info *st, si;
+	log_store *s;
+	log_txn *t;
+	size_t n;
+
+	for (int i = 0; i < 6; i++) {
+		s = open_new("central-1");
+		T_ASSERT(log_store_own_stream(s) != NULL);
+		log_store_close(s);
+	}
+	s = open_new("central-1");
+	T_EQ_INT(0, log_txn_begin(s, 0, &t));
+	T_EQ_INT(0, log_txn_streams(t, &st, &n));
+	T_EQ_U64(0, n);
+	free(st);
+	T_EQ_INT(LOG_NOTFOUND, log_txn_stream_find(t, log_store_own_stream(s), &si));
+	log_txn_abort(t);
+	/* An aborted first append leaves none either; the next one creates it. */
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	own(t, "29A12345", T0, 0, NULL);
+	log_txn_abort(t);
+	own_batch(s, 1, 0);
+	own_batch(s, 1, 1);
+	T_EQ_INT(0, log_txn_begin(s, 0, &t));
+	T_EQ_INT(0, log_txn_streams(t, &st, &n));
+	T_EQ_U64(1, n);
+	T_EQ_STR(log_store_own_stream(s), st[0].name);
+	T_EQ_U64(2, st[0].head_seq);
+	T_ASSERT(st[0].current && st[0].own);
+	free(st);
+	log_txn_abort(t);
+	log_store_close(s);
+}
+
+/* Issue 12: store.h's P(0) = 0 is checked before a put: a stream whose
+ * stored head says (seq 0, P != 0) aborts the append with file:line rather
+ * than writing a record whose prefix sum no one can check. */
+TEST(head_continuity_is_asserted_before_a_put)
+{
+	char path[4200], out[4096] = "", name[LOG_STREAM_MAX + 1];
+	struct rlimit nocore = { 0, 0 };
+	log_store *s = open_new("central-1");
+	log_stream_info si;
+	uint8_t kb[4], vb[512];
+	MDB_val k = { 4, kb }, v;
+	MDB_txn *mt;
+	MDB_dbi dbi;
+	log_txn *t;
+	pid_t pid;
+	int st = 0, fd;
+	ssize_t n;
+
+	T_EQ_INT(0, log_txn_begin(s, 1, &t));
+	T_EQ_INT(0, append_peer(t, "central-2", 7, 1, T0, "29A12345", 1));
+	stream_name(name, "central-2", 7);
+	si = find(t, name);
+	T_EQ_INT(0, log_txn_commit(t));
+	/* The head record, rewritten behind the store: seq 0 but P 123. */
+	for (int i = 0; i < 4; i++)
+		kb[i] = (uint8_t)(si.no >> (24 - 8 * i));
+	T_EQ_INT(0, mdb_txn_begin(log_store_env(s), NULL, 0, &mt));
+	T_EQ_INT(0, mdb_dbi_open(mt, "streams", 0, &dbi));
+	T_EQ_INT(0, mdb_get(mt, dbi, &k, &v));
+	T_ASSERT(v.mv_size <= sizeof vb);
+	memcpy(vb, v.mv_data, v.mv_size);
+	memset(vb, 0, 16);
+	vb[15] = 123;
+	v.mv_data = vb;
+	T_EQ_INT(0, mdb_put(mt, dbi, &k, &v, 0));
+	T_EQ_INT(0, mdb_txn_commit(mt));
+	snprintf(path, sizeof path, "%s/stderr", t_tmpdir);
+	/* The child uses the parent's open store (a fresh write open would
+	 * refuse this head at its check); the parent only closes it after. */
+	if ((pid = fork()) == 0) {
+		setrlimit(RLIMIT_CORE, &nocore);
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0 ||
+		    dup2(fd, 2) < 0 || log_txn_begin(s, 1, &t) != 0)
+			_exit(2);
+		append_peer(t, "central-2", 7, 1, T0, "29A12345", 1);
+		_exit(0);
+	}
+	T_EQ_INT(pid, waitpid(pid, &st, 0));
+	T_ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+	T_ASSERT((fd = open(path, O_RDONLY)) >= 0);
+	n = read(fd, out, sizeof out - 1);
+	close(fd);
+	out[n > 0 ? n : 0] = '\0';
+	T_ASSERT(strstr(out, "store.c:") != NULL);
+	T_ASSERT(strstr(out, "assertion failed: sc->head_seq != 0 || sc->head_P == 0") != NULL);
 	log_store_close(s);
 }
 

@@ -3,7 +3,11 @@
 #include "tests/harness/t.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <stdatomic.h>
 #include <unistd.h>
 
@@ -283,6 +287,50 @@ TEST(a_job_that_breaks_the_txn_fails_alone)
 	T_EQ_INT(2, r.seq);	/* the broken append left no hole behind */
 	log_txn_abort(t);
 	log_store_close(s);
+}
+
+/* A run() that breaks writer.h's rule: appends, then reports an error. */
+static int run_append_then_fail(log_job *lj, log_txn *t)
+{
+	int rc = run_append(lj, t);
+
+	return rc ? rc : EINVAL;
+}
+
+/* Issue 12: writer.h's rule "a run() that returns non-zero must not have
+ * appended anything" is checked: breaking it aborts with file:line instead
+ * of committing events whose request was answered with an error. */
+TEST(a_failed_job_that_appended_aborts)
+{
+	char path[4200], out[4096] = "";
+	struct rlimit nocore = { 0, 0 };
+	pid_t pid;
+	int st = 0, fd;
+	ssize_t n;
+
+	snprintf(path, sizeof path, "%s/stderr", t_tmpdir);
+	if ((pid = fork()) == 0) {
+		static job jb = { .j = { .run = run_append_then_fail, .done = done }, .k = 1 };
+		log_writer *w;
+
+		setrlimit(RLIMIT_CORE, &nocore);
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0 ||
+		    dup2(fd, 2) < 0)
+			_exit(2);
+		if (log_writer_start(open_store(0), NULL, &w) != 0 ||
+		    log_writer_submit(w, &jb.j) != 0)
+			_exit(3);
+		log_writer_stop(w);
+		_exit(0);
+	}
+	T_EQ_INT(pid, waitpid(pid, &st, 0));
+	T_ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+	T_ASSERT((fd = open(path, O_RDONLY)) >= 0);
+	n = read(fd, out, sizeof out - 1);
+	close(fd);
+	out[n > 0 ? n : 0] = '\0';
+	T_ASSERT(strstr(out, "writer.c:") != NULL);
+	T_ASSERT(strstr(out, "assertion failed: j->rc__ == 0 || log__appended(t) == before") != NULL);
 }
 
 T_MAIN()

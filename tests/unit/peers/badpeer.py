@@ -38,13 +38,15 @@ async def closed(name, frames, timeout=5.0):
 
 
 def hello(node):
-    return ('{"type":"hello","v":1,"node":"%s","nonce":"%s","vector":{}}'
+    return ('{"type":"hello","v":2,"node":"%s","nonce":"%s","vector":{}}'
             % (node, NONCE))
 
 
 async def main():
     cases = [
         ("garbage", ["hello world"]),
+        ("empty frame", [""]),
+        ("empty frame after hello", [hello("central-2"), ""]),
         ("binary", [b"\x00\x01\x02"]),
         ("oversized", ["{" + " " * (600 * 1024)]),
         ("auth before hello", ['{"type":"auth","mac":"%s"}' % MAC]),

@@ -18,6 +18,7 @@ typedef struct tnode {
 	char origin[LOG_ORIGIN_MAX + 1];
 	char dir[600];
 	char secret[64];
+	const char *tls_cert, *tls_key, *tls_ca;	/* NULL: plain ws */
 	log_store *s;
 	proj *p;
 	log_writer *w;
@@ -84,7 +85,8 @@ static inline void tnode_open(tnode *n, const char *origin, const char *dir,
 static inline int tnode_svc_create(tnode *n, int port)
 {
 	peer_opts po = { .listen_host = "127.0.0.1", .listen_port = port,
-	    .secret = n->secret, .ping_s = 1, .hangup_s = 3 };
+	    .secret = n->secret, .ping_s = 1, .hangup_s = 3,
+	    .tls_cert = n->tls_cert, .tls_key = n->tls_key, .tls_ca = n->tls_ca };
 	int rc;
 
 	if ((rc = peer_service_create(n->s, n->p, &po, &n->svc)) != 0)

@@ -66,24 +66,73 @@ TEST(hmac_sha256_rfc4231)
 	T_EQ_STR("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843", hex);
 }
 
-TEST(auth_mac_binds_direction_and_nonces)
+#define D PEER_ROLE_DIALER
+#define L PEER_ROLE_LISTENER
+
+/* Each MAC names its role, both ids and both nonces: changing any one of
+ * them (reflection: the other role; relay: another id or nonce; replay:
+ * another connection's nonce) gives another MAC. */
+TEST(auth_mac_binds_role_ids_and_nonces)
 {
-	char a[65], b[65], c[65], n1[33], n2[33];
+	char a[65], c[65], n1[33], n2[33], n3[33];
 
 	T_EQ_INT(0, peer_nonce(n1));
 	T_EQ_INT(0, peer_nonce(n2));
+	T_EQ_INT(0, peer_nonce(n3));
 	T_ASSERT(strcmp(n1, n2) != 0);
 	T_EQ_INT(32, strlen(n1));
-	T_EQ_INT(0, peer_auth_mac("s3cret", "central-1", "central-2", n2, n1, a));
-	T_EQ_INT(0, peer_auth_mac("s3cret", "central-2", "central-1", n1, n2, b));
-	T_ASSERT(!peer_mac_equal(a, b));	/* a reflected MAC does not verify */
-	T_EQ_INT(0, peer_auth_mac("s3cret", "central-1", "central-2", n2, n1, c));
+	T_EQ_INT(0, peer_auth_mac("s3cret", D, "central-1", "central-2", n1, n2, a));
+	T_EQ_INT(0, peer_auth_mac("s3cret", D, "central-1", "central-2", n1, n2, c));
 	T_ASSERT(peer_mac_equal(a, c));
-	T_EQ_INT(0, peer_auth_mac("other", "central-1", "central-2", n2, n1, c));
+	/* reflection: the listener's MAC on the same connection differs */
+	T_EQ_INT(0, peer_auth_mac("s3cret", L, "central-1", "central-2", n1, n2, c));
 	T_ASSERT(!peer_mac_equal(a, c));
-	T_EQ_INT(0, peer_auth_mac("", "central-1", "central-2", n2, n1, c));
+	/* the ids swapped (the same two centrals, the other direction) */
+	T_EQ_INT(0, peer_auth_mac("s3cret", D, "central-2", "central-1", n2, n1, c));
+	T_ASSERT(!peer_mac_equal(a, c));
+	T_EQ_INT(0, peer_auth_mac("s3cret", D, "central-3", "central-2", n1, n2, c));
+	T_ASSERT(!peer_mac_equal(a, c));
+	/* replay: another connection's listener nonce */
+	T_EQ_INT(0, peer_auth_mac("s3cret", D, "central-1", "central-2", n1, n3, c));
+	T_ASSERT(!peer_mac_equal(a, c));
+	T_EQ_INT(0, peer_auth_mac("s3cret", D, "central-1", "central-2", n3, n2, c));
+	T_ASSERT(!peer_mac_equal(a, c));
+	T_EQ_INT(0, peer_auth_mac("other", D, "central-1", "central-2", n1, n2, c));
+	T_ASSERT(!peer_mac_equal(a, c));
+	T_EQ_INT(0, peer_auth_mac("", D, "central-1", "central-2", n1, n2, c));
 	T_ASSERT(!peer_mac_equal(a, c));
 	T_ASSERT(!peer_mac_equal(a, "short"));
+	/* names that could re-cut the fields, or bad nonces, are refused */
+	T_EQ_INT(PEER_ECONF, peer_auth_mac("s", D, "a|b", "central-2", n1, n2, c));
+	T_EQ_INT(PEER_ECONF, peer_auth_mac("s", D, "central-1", "central-2", "00", n2, c));
+}
+
+/* The MAC is HMAC-SHA256 over the documented text (docs/peers.md): a
+ * fixed vector so another implementation can check itself. */
+TEST(auth_mac_known_vector)
+{
+	char a[65];
+	unsigned char m[32];
+	char hex[65];
+	const char *txt = "parklog-peer-auth-2|listener|central-1|central-2|"
+	    "00112233445566778899aabbccddeeff|ffeeddccbbaa99887766554433221100";
+
+	T_EQ_INT(0, peer_auth_mac("k", L, "central-1", "central-2",
+	    "00112233445566778899aabbccddeeff", "ffeeddccbbaa99887766554433221100", a));
+	T_EQ_INT(0, peer_hmac_sha256("k", 1, txt, strlen(txt), m));
+	peer_hex(m, 32, hex);
+	T_EQ_STR(hex, a);
+}
+
+/* An empty frame is refused without reading the (absent) buffer. */
+TEST(empty_frame_refused)
+{
+	peer_frame *f = calloc(1, sizeof *f);
+	char err[128];
+
+	T_EQ_INT(PEER_EPROTO, peer_frame_parse(NULL, 0, f, err, sizeof err));
+	T_EQ_INT(PEER_EPROTO, peer_frame_parse("", 0, f, err, sizeof err));
+	free(f);
 }
 
 TEST(hello_round_trip)
@@ -99,7 +148,7 @@ TEST(hello_round_trip)
 	T_ASSERT(n > 0);
 	T_EQ_INT(0, peer_frame_parse(buf, (size_t)n, &fr, NULL, 0));
 	T_EQ_INT(PEER_MSG_HELLO, fr.type);
-	T_EQ_INT(1, fr.version);
+	T_EQ_INT(PEER_PROTO_VERSION, fr.version);
 	T_EQ_STR("central-1", fr.node);
 	T_EQ_STR(nonce, fr.nonce);
 	T_EQ_INT(2, fr.nvector);		/* head 0 omitted; sorted */

@@ -3,7 +3,10 @@
 #include "tests/harness/t.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+
+#include <cjson/cJSON.h>
 
 #include "peers/internal.h"
 #include "tests/unit/peers/node.h"
@@ -373,6 +376,292 @@ TEST(wrong_secret_refused)
 	free(b.st);
 	tnode_close(&N[0]);
 	tnode_close(&N[1]);
+}
+
+/* ---- handshake attacks (tests/unit/peers/attacker.py) ---------------------- */
+
+/* Run the attacker script with these arguments: its exit status. */
+static int attacker(const char *mode, const char *a1, const char *a2, const char *a3,
+    const char *a4, const char *a5)
+{
+	pid_t pid;
+	int status;
+
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		execl("/usr/bin/python3", "python3", PEER_ATTACKER_PY, mode, a1, a2, a3, a4, a5,
+		    (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* Configure one peer of n by id and port (a dead port: nothing listens). */
+static void peer_at(tnode *n, const char *id, int port)
+{
+	peer_addr a;
+
+	memset(&a, 0, sizeof a);
+	snprintf(a.id, sizeof a.id, "%s", id);
+	snprintf(a.host, sizeof a.host, "127.0.0.1");
+	a.port = port;
+	T_EQ_INT(0, peer_service_set_peers(n->svc, &a, 1));
+}
+
+/* Two centrals that know each other (by id) but are not linked: the
+ * links point to port 1, where nothing listens. */
+static void unlinked_pair(void)
+{
+	char dir[600];
+
+	peer_lws_messages(0);
+	for (int i = 0; i < 2; i++) {
+		dir_of(dir, sizeof dir, i ? "central-2" : "central-1");
+		tnode_open(&N[i], i ? "central-2" : "central-1", dir, LOG_DURABLE_NONE);
+		T_EQ_INT(0, tnode_svc_create(&N[i], 0));
+		tnode_writer_start(&N[i]);
+	}
+	peer_at(&N[0], "central-2", 1);
+	peer_at(&N[1], "central-1", 1);
+	tnode_svc_start(&N[0]);
+	tnode_svc_start(&N[1]);
+}
+
+/* Issue 12's relay: hello to B as A with A's nonce, B's MAC forwarded to A
+ * in a hello as B. Neither central signs for the relay, A streams nothing
+ * and accepts nothing; with the real link up, it stays the link. */
+TEST(relay_attack_refused)
+{
+	tnode *ns[2] = { &N[0], &N[1] };
+	char pa[16], pb[16];
+
+	unlinked_pair();
+	entries(&N[0], "31R", 5);
+	snprintf(pa, sizeof pa, "%d", N[0].port);
+	snprintf(pb, sizeof pb, "%d", N[1].port);
+	T_EQ_INT(0, attacker("relay", pa, pb, "central-1", "central-2", NULL));
+	T_EQ_U64(0, tnode_status(&N[0], "central-2").connects);
+	T_EQ_U64(0, tnode_status(&N[0], "central-2").events_sent);
+	T_EQ_U64(0, tnode_status(&N[1], "central-1").connects);
+	tview b = tnode_view(&N[1]);
+	T_EQ_U64(0, tview_events(&b));
+	free(b.st);
+	/* now the real link, and the same attack while it is up */
+	peer_at(&N[0], "central-2", N[1].port);
+	peer_at(&N[1], "central-1", N[0].port);
+	T_ASSERT(wait_connected(&N[0], &N[1], WAIT_MS));
+	T_ASSERT(tnodes_wait(ns, 2, WAIT_MS));
+	usleep(300 * 1000);	/* a duplicate dial, if any, is resolved */
+	uint64_t c0 = tnode_status(&N[0], "central-2").connects;
+	uint64_t c1 = tnode_status(&N[1], "central-1").connects;
+	T_EQ_INT(0, attacker("relay", pa, pb, "central-1", "central-2", NULL));
+	T_EQ_U64(c0, tnode_status(&N[0], "central-2").connects);
+	T_EQ_U64(c1, tnode_status(&N[1], "central-1").connects);
+	T_EQ_INT(1, tnode_status(&N[0], "central-2").connected);
+	entries(&N[0], "32R", 3);	/* the real link still carries events */
+	T_ASSERT(tnodes_wait(ns, 2, WAIT_MS));
+	tnode_close(&N[0]);
+	tnode_close(&N[1]);
+}
+
+/* A handshake recorded on one connection (made here with the secret, so
+ * the first one is legitimate and must succeed) fails on the next. */
+TEST(replayed_handshake_refused)
+{
+	char pb[16];
+
+	unlinked_pair();
+	entries(&N[0], "33P", 2);
+	snprintf(pb, sizeof pb, "%d", N[1].port);
+	T_EQ_INT(0, attacker("replay", pb, "central-1", "central-2", N[1].secret, NULL));
+	T_EQ_U64(1, tnode_status(&N[1], "central-1").connects);	/* the legit one */
+	T_ASSERT(tnode_status(&N[1], "central-1").auth_failures > 0);
+	tnode_close(&N[0]);
+	tnode_close(&N[1]);
+}
+
+/* B's own nonce sent back, and any MAC echoed: B signs nothing for it. */
+TEST(reflected_handshake_refused)
+{
+	char pb[16];
+
+	unlinked_pair();
+	snprintf(pb, sizeof pb, "%d", N[1].port);
+	T_EQ_INT(0, attacker("reflect", pb, "central-1", NULL, NULL, NULL));
+	T_EQ_U64(0, tnode_status(&N[1], "central-1").connects);
+	tnode_close(&N[0]);
+	tnode_close(&N[1]);
+}
+
+/* Two centrals both called central-1, each told the other is central-2:
+ * both refuse, say why, and the status shows it on both sides. */
+TEST(same_id_refused_and_reported)
+{
+	char dir[600], why[256];
+	cJSON *st;
+
+	peer_lws_messages(0);
+	for (int i = 0; i < 2; i++) {
+		dir_of(dir, sizeof dir, i ? "twin-b" : "twin-a");
+		tnode_open(&N[i], "central-1", dir, LOG_DURABLE_NONE);
+		T_EQ_INT(0, tnode_svc_create(&N[i], 0));
+		tnode_writer_start(&N[i]);
+	}
+	peer_at(&N[0], "central-2", N[1].port);
+	peer_at(&N[1], "central-2", N[0].port);
+	tnode_svc_start(&N[0]);
+	tnode_svc_start(&N[1]);
+	entries(&N[0], "34S", 2);
+	for (int w = 0; w < WAIT_MS && (peer_service_id_conflict(N[0].svc, NULL, 0) == 0 ||
+	    peer_service_id_conflict(N[1].svc, NULL, 0) == 0); w += 10)
+		usleep(10000);
+	for (int i = 0; i < 2; i++) {
+		T_ASSERT(peer_service_id_conflict(N[i].svc, why, sizeof why) > 0);
+		T_ASSERT(strstr(why, "also has our id central-1") != NULL);
+		T_EQ_INT(0, tnode_status(&N[i], "central-2").connected);
+		T_ASSERT(strstr(tnode_status(&N[i], "central-2").last_error,
+		    "also has our id") != NULL);
+		st = cJSON_CreateObject();
+		peer_service_api_status(N[i].svc, st);
+		T_ASSERT(cJSON_IsString(cJSON_GetObjectItem(st, "id_conflict")));
+		cJSON_Delete(st);
+	}
+	tview b = tnode_view(&N[1]);
+	T_EQ_U64(0, tview_events(&b));
+	free(b.st);
+	tnode_close(&N[0]);
+	tnode_close(&N[1]);
+}
+
+/* A batch frame of n's first stream, seq 1 (the bytes as stored), into
+ * path; the stream's name into stream. */
+static void first_event_frame(tnode *n, const char *path, char stream[LOG_STREAM_MAX + 1])
+{
+	log_stream_info *si = NULL;
+	log_txn *t = NULL;
+	log_iter *it = NULL;
+	log_rec r;
+	size_t k = 0;
+	char hdr[256];
+	FILE *f;
+
+	T_EQ_INT(0, log_txn_begin(n->s, 0, &t));
+	T_EQ_INT(0, log_txn_streams(t, &si, &k));
+	T_ASSERT(k >= 1);
+	snprintf(stream, LOG_STREAM_MAX + 1, "%s", si[0].name);
+	T_EQ_INT(0, log_iter_range(t, si[0].no, 1, 1, &it));
+	T_EQ_INT(0, log_iter_next(it, &r));
+	T_ASSERT(peer_enc_batch_head(hdr, sizeof hdr, stream, 0, 0, 1) > 0);
+	T_ASSERT((f = fopen(path, "w")) != NULL);
+	fprintf(f, "%s%.*s", hdr, (int)r.len, r.bytes);
+	fclose(f);
+	log_iter_free(it);
+	log_txn_abort(t);
+	free(si);
+}
+
+/* A peer holding the secret sends a stream under the receiver's own
+ * origin (made by a twin called central-1): refused as a fork, with the
+ * reason, and never created; the pair goes on replicating. */
+TEST(own_origin_stream_refused)
+{
+	char dir[600], path[700], stream[LOG_STREAM_MAX + 1], pa[16];
+	log_stream_info si;
+	log_txn *t;
+
+	peer_lws_messages(0);
+	dir_of(dir, sizeof dir, "twin");
+	tnode_open(&N[2], "central-1", dir, LOG_DURABLE_NONE);
+	tnode_writer_start(&N[2]);
+	entries(&N[2], "35T", 1);
+	snprintf(path, sizeof path, "%s/forged.frame", t_tmpdir);
+	first_event_frame(&N[2], path, stream);
+	tnode_close(&N[2]);
+	unlinked_pair();
+	snprintf(pa, sizeof pa, "%d", N[0].port);
+	T_EQ_INT(0, attacker("forge", pa, "central-2", "central-1", N[0].secret, path));
+	T_EQ_INT(0, log_txn_begin(N[0].s, 0, &t));
+	T_EQ_INT(LOG_NOTFOUND, log_txn_stream_find(t, stream, &si));
+	log_txn_abort(t);
+	T_EQ_INT(1, (int)tnode_status(&N[0], "central-2").nforks);
+	T_EQ_STR(stream, tnode_status(&N[0], "central-2").forks[0]);
+	tnode_close(&N[0]);
+	tnode_close(&N[1]);
+}
+
+/* ---- TLS (wss) --------------------------------------------------------------- */
+
+/* A CA and a certificate it signed (EC P-256), made by the openssl CLI in
+ * dir: dir/ca.pem, dir/c.pem, dir/c.key. 0 on success. */
+static int make_certs(const char *dir, const char *cn)
+{
+	char cmd[3000];
+
+	snprintf(cmd, sizeof cmd, "(set -e; cd '%s'; "
+	    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+	    "-keyout ca.key -out ca.pem -days 2 -subj /CN=%s-ca; "
+	    "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+	    "-keyout c.key -out c.csr -subj /CN=%s; "
+	    "openssl x509 -req -in c.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+	    "-out c.pem -days 2) >/dev/null 2>&1", dir, cn, cn);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Two centrals on wss with the facility's CA replicate; a third with a
+ * certificate of another CA, and a plain ws one, never connect. */
+TEST(tls_pair_syncs_strangers_refused)
+{
+	static const char *names[3] = { "central-1", "central-2", "central-3" };
+	char dir[600], good[700], other[700], f[9][760];
+	tnode *ns[2] = { &N[0], &N[1] };
+
+	snprintf(good, sizeof good, "%s/pki-good", t_tmpdir);
+	snprintf(other, sizeof other, "%s/pki-other", t_tmpdir);
+	mkdir(good, 0700);
+	mkdir(other, 0700);
+	T_EQ_INT(0, make_certs(good, "facility"));
+	T_EQ_INT(0, make_certs(other, "stranger"));
+	peer_lws_messages(0);
+	for (int i = 0; i < 3; i++) {
+		const char *pki = i < 2 ? good : other;
+
+		snprintf(f[3 * i], sizeof f[0], "%s/c.pem", pki);
+		snprintf(f[3 * i + 1], sizeof f[0], "%s/c.key", pki);
+		snprintf(f[3 * i + 2], sizeof f[0], "%s/ca.pem", pki);
+		dir_of(dir, sizeof dir, names[i]);
+		tnode_open(&N[i], names[i], dir, LOG_DURABLE_NONE);
+		N[i].tls_cert = f[3 * i];
+		N[i].tls_key = f[3 * i + 1];
+		N[i].tls_ca = f[3 * i + 2];
+		T_EQ_INT(0, tnode_svc_create(&N[i], 0));
+		tnode_writer_start(&N[i]);
+	}
+	tnode *p01[2] = { &N[1], &N[2] }, *p1 = &N[0], *p2 = &N[0];
+	tnode_peers(&N[0], p01, 2);
+	tnode_peers(&N[1], &p1, 1);
+	tnode_peers(&N[2], &p2, 1);
+	for (int i = 0; i < 3; i++)
+		tnode_svc_start(&N[i]);
+	entries(&N[0], "36W", 4);
+	entries(&N[1], "37W", 3);
+	T_ASSERT(tnodes_wait(ns, 2, WAIT_MS));
+	T_ASSERT(wait_connected(&N[0], &N[1], WAIT_MS));
+	entries(&N[2], "38W", 2);
+	usleep(1500 * 1000);
+	T_EQ_U64(0, tnode_status(&N[0], "central-3").connects);
+	T_EQ_U64(0, tnode_status(&N[2], "central-1").connects);
+	tview c = tnode_view(&N[2]);
+	T_EQ_U64(2, tview_events(&c));
+	free(c.st);
+	/* a plain ws client gets no hello from a wss listener */
+	char port[16];
+
+	snprintf(port, sizeof port, "%d", N[0].port);
+	T_EQ_INT(0, attacker("plain", port, NULL, NULL, NULL, NULL));
+	for (int i = 0; i < 3; i++)
+		tnode_close(&N[i]);
 }
 
 /* Garbage, binary, oversized, out-of-order and flooding clients each lose

@@ -1,6 +1,10 @@
 /* peers/sync: every decision of the per-connection replication state. */
 #include "tests/harness/t.h"
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "peers/sync.h"
 
 #define A "central-1:000000000000000a"
@@ -192,6 +196,7 @@ TEST(fork_refuses_the_stream_both_ways)
 
 	setup();
 	T_EQ_INT(PEER_RX_SUBMIT, peer_sync_batch(&ps, A, 0, 10, 0, &w));
+	T_EQ_INT(PEER_RX_SUBMIT, peer_sync_batch(&ps, A, 10, 10, 0, &w));	/* in flight */
 	T_EQ_INT(PEER_REPLY_FORK, peer_sync_rx_done(&ps, A, PEER_V_FORK, 0, &w));
 	T_EQ_INT(PEER_REPLY_NONE, peer_sync_rx_done(&ps, A, PEER_V_FORK, 0, &w));
 	T_EQ_INT(PEER_RX_REFUSE, peer_sync_batch(&ps, A, 0, 10, 0, &w));
@@ -221,6 +226,46 @@ TEST(many_streams_stay_sorted)
 		T_ASSERT(strcmp(ps.s[i - 1].name, ps.s[i].name) < 0);
 	T_ASSERT(peer_sync_get(&ps, "c500:00000000000001f4", 0) != NULL);
 	peer_sync_free(&ps);
+}
+
+/* The credit bounds are assertions (msg_assert aborts with file:line): a
+ * verdict for a batch never handed to the writer, and a batch sent without
+ * credit, abort instead of counting below zero or past PEER_CREDIT. */
+/* 1 if fn aborts (SIGABRT) in a child process; its stderr is dropped. */
+static int aborts(void (*fn)(void))
+{
+	pid_t pid = fork();
+	int st = 0;
+
+	if (pid == 0) {
+		freopen("/dev/null", "w", stderr);
+		fn();
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	return WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT;
+}
+
+static void rx_done_without_batch(void)
+{
+	uint64_t w = 0;
+
+	setup();
+	peer_sync_get(&ps, A, 1);
+	peer_sync_rx_done(&ps, A, PEER_V_APPENDED, 0, &w);
+}
+
+static void sent_without_credit(void)
+{
+	setup();
+	for (uint64_t i = 1; i <= PEER_CREDIT + 1; i++)
+		peer_sync_sent(&ps, A, i);
+}
+
+TEST(credit_bounds_asserted)
+{
+	T_ASSERT(aborts(rx_done_without_batch));
+	T_ASSERT(aborts(sent_without_credit));
 }
 
 T_MAIN()

@@ -5,7 +5,12 @@
  * arrived in — and equals a replay of the log from scratch. */
 #include "tests/harness/t.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <xxhash.h>
 
@@ -81,6 +86,10 @@ static size_t gen_plate(uint64_t *s, int plate_no, log_event *out, size_t max)
 			else if (r == 8)
 				snprintf(e->session, sizeof e->session, "central-9_1_%s", e->plate);
 		}
+		/* now and then the gate's own, earlier time (a queued action):
+		 * fold order is by action time, whatever arrives when */
+		if (rnd(s) % 4 == 0)
+			e->edge_ts = ts - 1 - (int64_t)(rnd(s) % 10800000);
 		log_event_id(e->id, e->origin, e->ts, e->plate);
 		/* ids are unique per origin: skip a clash rather than bump */
 		int clash = 0;
@@ -598,6 +607,55 @@ TEST(tariff_change_rebuilds_and_replay_agrees)
 	free(g.ev);
 }
 
+/* Issue 12: the counters in p_meta count rows and are never negative
+ * (proj.h); one that would go below 0 — here "inside" zeroed behind the
+ * projections' back, then an exit — aborts with file:line. */
+TEST(counters_never_negative_is_asserted)
+{
+	const int64_t t0 = 1764547200000LL;
+	node n = node_open("c1", "central-1");
+	char entry[LOG_ID_MAX + 1], dir[700], path[800], out[4096] = "";
+	struct rlimit nocore = { 0, 0 };
+	int64_t zero = 0;
+	MDB_val k = { 6, "inside" }, v = { sizeof zero, &zero };
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi meta;
+	pid_t pid;
+	int st = 0, fd;
+	ssize_t got;
+
+	gate(&n, LOG_EV_ENTRY_PENDING, "29A12345", t0, NULL, 0, entry);
+	node_close(&n);
+	snprintf(dir, sizeof dir, "%s/c1", t_tmpdir);
+	T_EQ_INT(0, mdb_env_create(&env));
+	T_EQ_INT(0, mdb_env_set_maxdbs(env, 32));
+	T_EQ_INT(0, mdb_env_open(env, dir, 0, 0644));
+	T_EQ_INT(0, mdb_txn_begin(env, NULL, 0, &txn));
+	T_EQ_INT(0, mdb_dbi_open(txn, "p_meta", 0, &meta));
+	T_EQ_INT(0, mdb_put(txn, meta, &k, &v, 0));
+	T_EQ_INT(0, mdb_txn_commit(txn));
+	mdb_env_close(env);
+	snprintf(path, sizeof path, "%s/stderr", t_tmpdir);
+	if ((pid = fork()) == 0) {
+		setrlimit(RLIMIT_CORE, &nocore);
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0 ||
+		    dup2(fd, 2) < 0)
+			_exit(2);
+		n = node_open("c1", "central-1");
+		gate(&n, LOG_EV_EXIT, "29A12345", t0 + 3600000, entry, 25000, NULL);
+		_exit(0);
+	}
+	T_EQ_INT(pid, waitpid(pid, &st, 0));
+	T_ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+	T_ASSERT((fd = open(path, O_RDONLY)) >= 0);
+	got = read(fd, out, sizeof out - 1);
+	close(fd);
+	out[got > 0 ? got : 0] = '\0';
+	T_ASSERT(strstr(out, "proj.c:") != NULL);
+	T_ASSERT(strstr(out, "assertion failed: n >= 0") != NULL);
+}
+
 /* Projections of an older schema: a read-only open refuses to read them
  * (PROJ_ESTALE), a write open rebuilds them and drops the old p_open. */
 TEST(older_schema_is_rebuilt_and_refused_read_only)
@@ -654,3 +712,175 @@ TEST(older_schema_is_rebuilt_and_refused_read_only)
 }
 
 T_MAIN()
+
+/* ---- time (issue 12 items 3 and 4, docs/time.md) ----------------------- */
+
+#define PAIRS 8
+#define T_H 3600000LL
+
+typedef struct rows_ctx {
+	proj_session s[4];
+	size_t n;
+} rows_ctx;
+
+static int rows_row(void *ctx, const proj_session *s)
+{
+	rows_ctx *c = ctx;
+
+	if (c->n < 4)
+		c->s[c->n] = *s;
+	c->n++;
+	return 0;
+}
+
+/* Plate i's ENTRY (central-1, its gate queued it: done at t0 + i min,
+ * recorded 5 h later) and EXIT (central-2, live, 2 h after t0, naming no
+ * session: it had not heard of the entry), as canonical bytes. */
+static void pair_events(int i, gen_event *entry, gen_event *exit_)
+{
+	const int64_t t0 = 1764547200000LL;
+	log_event e;
+
+	memset(&e, 0, sizeof e);
+	snprintf(e.plate, sizeof e.plate, "29A%05d", i);
+	snprintf(e.plate_view, sizeof e.plate_view, "29A-%05d", i);
+	snprintf(e.vehicle, sizeof e.vehicle, "car");
+	snprintf(e.edge_id, sizeof e.edge_id, "edge-1");
+	e.confidence_milli = 900;
+	e.entry_ts = e.duration_s = -1;
+	e.type = LOG_EV_ENTRY_PENDING;
+	snprintf(e.origin, sizeof e.origin, "central-1");
+	e.epoch = epochs[0];
+	e.seq = (uint64_t)i + 1;
+	e.ts = t0 + 5 * T_H + i * 1000;
+	e.edge_ts = t0 + i * 60000;
+	log_event_id(e.id, e.origin, e.ts, e.plate);
+	memcpy(e.session, e.id, sizeof e.session);
+	entry->len = log_event_encode(&e, entry->bytes, sizeof entry->bytes);
+	T_ASSERT(entry->len > 0);
+	entry->origin = 0;
+	entry->seq = e.seq;
+
+	e.type = LOG_EV_EXIT;
+	snprintf(e.origin, sizeof e.origin, "central-2");
+	e.epoch = epochs[1];
+	e.ts = t0 + 2 * T_H + i * 1000;
+	e.edge_ts = e.ts - 1000;
+	e.session[0] = '\0';
+	e.fee = 25000;			/* the tariff's unknown_entry_fee */
+	snprintf(e.tariff, sizeof e.tariff, "default");
+	log_event_id(e.id, e.origin, e.ts, e.plate);
+	exit_->len = log_event_encode(&e, exit_->bytes, sizeof exit_->bytes);
+	T_ASSERT(exit_->len > 0);
+	exit_->origin = 1;
+	exit_->seq = e.seq;
+}
+
+/* An EXIT delivered before its ENTRY (a gate's queue drained late) ends as
+ * one closed session with the tariff's fee on every central, whatever the
+ * order of delivery: exits first, entries first, or shuffled. */
+TEST(exit_before_entry_any_order_one_closed_session)
+{
+	gen_event ent[PAIRS], ex[PAIRS];
+	uint64_t digest0 = 0;
+
+	for (int i = 0; i < PAIRS; i++)
+		pair_events(i, &ent[i], &ex[i]);
+	for (int k = 0; k < 6; k++) {
+		size_t ne = 0, nx = 0;
+		uint64_t s = (uint64_t)k + 77;
+		char name[16], err[200];
+		proj_summary sum;
+		node n;
+		log_txn *t;
+
+		snprintf(name, sizeof name, "n%d", k);
+		n = node_open(name, "central-3");
+		while (ne < PAIRS || nx < PAIRS) {
+			/* k 0: every exit first; k 1: every entry first; then
+			 * random interleavings (each stream in its seq order) */
+			int take_exit = k == 0 ? nx < PAIRS : k == 1 ? ne == PAIRS :
+			    ne == PAIRS || (nx < PAIRS && rnd(&s) % 2);
+			const gen_event *g = take_exit ? &ex[nx++] : &ent[ne++];
+
+			T_EQ_INT(0, log_txn_begin(n.s, 1, &t));
+			if (log_txn_append_peer(t, g->bytes, (size_t)g->len, err, sizeof err) != 0)
+				T_FAIL("append: %s", err);
+			T_EQ_INT(0, log_txn_commit(t));
+		}
+		T_EQ_INT(0, log_txn_begin(n.s, 0, &t));
+		for (int i = 0; i < PAIRS; i++) {
+			char plate[LOG_PLATE_MAX + 1];
+			rows_ctx rc = { .n = 0 };
+
+			snprintf(plate, sizeof plate, "29A%05d", i);
+			T_EQ_INT(0, proj_each_plate(n.p, t, plate, rows_row, &rc));
+			if (rc.n != 1)
+				T_FAIL("order %d, %s: %zu sessions, want 1", k, plate, rc.n);
+			T_ASSERT(rc.s[0].flags & PROJ_S_CLOSED);
+			T_ASSERT(rc.s[0].flags & PROJ_S_LINKED_EXIT);
+			T_EQ_INT(1764547200000LL + i * 60000, rc.s[0].entry_ts);
+			T_EQ_INT(1764547200000LL + 2 * T_H + i * 1000 - 1000, rc.s[0].exit_ts);
+			/* 2 h less i min, 30 min free: two started hours */
+			T_EQ_INT(50000, rc.s[0].fee_tariff);
+			T_EQ_INT(25000, rc.s[0].fee_charged);
+		}
+		T_EQ_INT(0, proj_summary_get(n.p, t, &sum));
+		T_EQ_INT(0, sum.inside);
+		T_EQ_INT(0, proj_check(n.p, t, err, sizeof err));
+		log_txn_abort(t);
+		if (k == 0)
+			digest0 = sum.digest;
+		T_EQ_U64(digest0, sum.digest);
+		check_rebuild_alike(&n);
+		node_close(&n);
+	}
+}
+
+/* Issue 12 item 3 at the projections: one event dated 10 years ahead (a
+ * peer's clock) dates nobody else's events, also across restarts: another
+ * plate's duration and fee are right. */
+TEST(far_future_event_leaves_other_plates_fees_right)
+{
+	const int64_t t0 = 1764547200000LL;
+	node n = node_open("c1", "central-1");
+	gen_event far;
+	char entry[LOG_ID_MAX + 1], err[200];
+	proj_session s;
+	log_event e;
+	log_txn *t;
+
+	memset(&e, 0, sizeof e);
+	snprintf(e.plate, sizeof e.plate, "99Z99999");
+	snprintf(e.plate_view, sizeof e.plate_view, "99Z-999.99");
+	snprintf(e.vehicle, sizeof e.vehicle, "car");
+	snprintf(e.edge_id, sizeof e.edge_id, "edge-9");
+	e.entry_ts = e.duration_s = -1;
+	e.type = LOG_EV_ENTRY_PENDING;
+	snprintf(e.origin, sizeof e.origin, "central-2");
+	e.epoch = epochs[1];
+	e.seq = 1;
+	e.ts = t0 + 10 * 366 * 24 * T_H;
+	log_event_id(e.id, e.origin, e.ts, e.plate);
+	memcpy(e.session, e.id, sizeof e.session);
+	far.len = log_event_encode(&e, far.bytes, sizeof far.bytes);
+	T_ASSERT(far.len > 0);
+	T_EQ_INT(0, log_txn_begin(n.s, 1, &t));
+	T_EQ_INT(0, log_txn_append_peer(t, far.bytes, (size_t)far.len, err, sizeof err));
+	T_EQ_INT(0, log_txn_commit(t));
+	node_close(&n);
+
+	n = node_open("c1", "central-1");	/* a restart */
+	gate(&n, LOG_EV_ENTRY_PENDING, "29A12345", t0, NULL, 0, entry);
+	node_close(&n);
+	n = node_open("c1", "central-1");	/* and another */
+	gate(&n, LOG_EV_EXIT, "29A12345", t0 + 91 * 60000, entry, 50000, NULL);
+	T_EQ_INT(0, log_txn_begin(n.s, 0, &t));
+	T_EQ_INT(0, proj_session_get(n.p, t, entry, &s));
+	T_EQ_INT(t0, s.entry_ts);
+	T_EQ_INT(t0 + 91 * 60000, s.exit_ts);
+	T_EQ_INT(50000, s.fee_tariff);	/* 91 min: two started hours */
+	T_EQ_INT(0, proj_check(n.p, t, err, sizeof err));
+	log_txn_abort(t);
+	node_close(&n);
+}

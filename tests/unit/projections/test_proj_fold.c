@@ -4,6 +4,11 @@
 #include "projections/fold.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define M	60000LL
 #define H	3600000LL
@@ -319,6 +324,58 @@ TEST(sort_orders_a_permutation)
 	}
 	T_EQ_STR("central-2", evs[4].origin);
 	proj_fold_sort(evs, 0);
+}
+
+/* Fold order is by action time (edge_ts when earlier than ts): an ENTRY
+ * its gate queued (recorded late) sorts before an EXIT recorded earlier
+ * but done after it, and the two make one closed session. */
+TEST(action_time_orders_and_closes)
+{
+	log_event x = exit_("central-2", 1, T0 + 2 * H, NULL, 25000);
+	log_event e = entry("central-1", 1, T0 + 5 * H);
+	log_event evs[2];
+	result r;
+
+	e.edge_ts = T0;
+	x.edge_ts = T0 + 2 * H - 1000;
+	evs[0] = x;
+	evs[1] = e;
+	T_ASSERT(proj_fold_cmp(&e, &x) < 0);
+	proj_fold_sort(evs, 2);
+	T_EQ_STR(e.id, evs[0].id);
+	r = FOLD(evs);
+	T_EQ_U64(1, r.n);
+	check_row(&r.rows[0], e.id, PROJ_S_CLOSED | PROJ_S_LINKED_EXIT | PROJ_S_FEE_DIFF,
+	    25000, 50000);
+	T_EQ_INT(T0, r.rows[0].entry_ts);
+	T_EQ_INT(T0 + 2 * H - 1000, r.rows[0].exit_ts);
+	free(r.rows);
+	/* an edge_ts later than ts does not move the event */
+	e.edge_ts = T0 + 6 * H;
+	T_EQ_INT(T0 + 5 * H, log_event_at(&e));
+}
+
+/* fold.h: steps come in fold order; a step before the last one aborts
+ * (msg_assert), it does not fold wrongly. */
+TEST(step_out_of_order_is_an_assertion)
+{
+	log_event a = entry("central-1", 1, T0 + H), b = entry("central-1", 2, T0);
+	pid_t pid = fork();
+	int st;
+
+	T_ASSERT(pid >= 0);
+	if (pid == 0) {
+		proj_fold f;
+
+		freopen("/dev/null", "w", stderr);
+		if (proj_fold_begin(&f, NULL, NULL, 0, NULL, NULL) != 0)
+			_exit(2);
+		proj_fold_step(&f, &a);
+		proj_fold_step(&f, &b);
+		_exit(0);
+	}
+	T_EQ_INT(pid, waitpid(pid, &st, 0));
+	T_ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
 }
 
 TEST(reentry_after_exit_opens_new_primary)
