@@ -8,7 +8,10 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+
+#include <arpa/inet.h>
 
 #include <libwebsockets.h>
 
@@ -429,6 +432,32 @@ static int gate__callback(struct lws *wsi, enum lws_callback_reasons reason,
 
 /* ---- lifecycle ------------------------------------------------------------- */
 
+/* Where lws listens. Debian's lws has IPv6: with an IPv4 iface and without
+ * LWS_SERVER_OPTION_DISABLE_IPV6 it binds "::", every interface (see
+ * LIBRARY-NOTES.md). So an IPv4 address (and "localhost", taken as
+ * 127.0.0.1) listens on IPv4 only; an IPv6 address keeps IPv6; "0.0.0.0"
+ * is every IPv4 address, "::" every address. Anything else (a host name)
+ * is refused: resolving it could bind beyond what was configured. */
+static int gate__listen_addr(char *host, size_t cap,
+    struct lws_context_creation_info *info)
+{
+	unsigned char a[16];
+	static const unsigned char any[16];
+
+	if (strcasecmp(host, "localhost") == 0)
+		snprintf(host, cap, "127.0.0.1");
+	if (inet_pton(AF_INET, host, a) == 1) {
+		info->options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+		info->iface = memcmp(a, any, 4) == 0 ? NULL : host;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, a) == 1) {
+		info->iface = memcmp(a, any, 16) == 0 ? NULL : host;
+		return 0;
+	}
+	return -1;
+}
+
 int gate_service_create(const gate_opts *o, gate_service **out)
 {
 	struct lws_context_creation_info info;
@@ -455,15 +484,19 @@ int gate_service_create(const gate_opts *o, gate_service **out)
 	g->protocols[0].rx_buffer_size = GATE_FRAME_MAX;
 	memset(&info, 0, sizeof info);
 	info.port = o->listen_port;
-	/* lws binds every address when iface is NULL */
-	info.iface = strcmp(g->host, "0.0.0.0") != 0 && strcmp(g->host, "::") != 0 ?
-	    g->host : NULL;
 	info.protocols = g->protocols;
 	info.user = g;
 	info.timeout_secs = 10;
 	info.options = LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+	if (gate__listen_addr(g->host, sizeof g->host, &info) != 0) {
+		msg_warnx("gates: %s: not a numeric address nor \"localhost\"", g->host);
+		gate_service_destroy(g);
+		return GATE_ECONF;
+	}
 	if ((g->ctx = lws_create_context(&info)) == NULL) {
-		msg_warnx("gates: cannot listen on %s:%d", g->host, o->listen_port);
+		msg_warnx("gates: cannot listen on %s%s%s:%d (address in use, or not "
+		    "one of this machine's)", strchr(g->host, ':') ? "[" : "", g->host,
+		    strchr(g->host, ':') ? "]" : "", o->listen_port);
 		gate_service_destroy(g);
 		return GATE_ECONF;
 	}
