@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <xxhash.h>
+
 #include "tests/harness/t.h"
 #include "tools/parklog-edge/edge_agent.h"
 #include "tools/parklog-edge/edge_barrier.h"
@@ -18,13 +20,23 @@
 #include "tools/parklog-edge/edge_http.h"
 #include "tools/parklog-edge/edge_queue.h"
 
-static edge_queue *qopen(size_t *cut)
+static edge_queue *qopen_rep(edge_queue_report *rep)
 {
 	char dir[4200];
 	edge_queue *q;
 
 	snprintf(dir, sizeof dir, "%s/q", t_tmpdir);
-	T_EQ_INT(0, edge_queue_open(dir, &q, cut));
+	T_EQ_INT(0, edge_queue_open(dir, &q, rep));
+	return q;
+}
+
+static edge_queue *qopen(size_t *cut)
+{
+	edge_queue_report rep;
+	edge_queue *q = qopen_rep(&rep);
+
+	if (cut != NULL)
+		*cut = rep.cut;
 	return q;
 }
 
@@ -71,6 +83,179 @@ TEST(queue_torn_tail_cut)
 	q = qopen(&cut);
 	T_EQ_INT(7, cut);
 	T_EQ_INT(1, edge_queue_pending(q));
+	edge_queue_close(q);
+}
+
+/* Push n records {"n":i}; their offsets into off[] (may be NULL). */
+static void push_n(edge_queue *q, int n, uint64_t *off)
+{
+	char body[64], id[32];
+	uint64_t at = 0;
+
+	for (int i = 0; i < n; i++) {
+		snprintf(body, sizeof body, "{\"n\":%d}", i);
+		snprintf(id, sizeof id, "e_%d_AAA111", i);
+		if (off != NULL)
+			off[i] = at;
+		at += 16 + strlen("/p") + 1 + strlen(id) + 1 + strlen(body);
+		T_EQ_INT(0, edge_queue_push(q, "/p", id, body));
+	}
+}
+
+static void flip_byte(const char *file, uint64_t off)
+{
+	char path[4200];
+	unsigned char b;
+	int fd;
+
+	snprintf(path, sizeof path, "%s/q/%s", t_tmpdir, file);
+	T_ASSERT((fd = open(path, O_RDWR)) >= 0);
+	T_EQ_INT(1, pread(fd, &b, 1, (off_t)off));
+	b ^= 0x20;
+	T_EQ_INT(1, pwrite(fd, &b, 1, (off_t)off));
+	close(fd);
+}
+
+/* Pop everything; the "n" of each record in order into got[]; the count. */
+static int drain(edge_queue *q, int *got, int max)
+{
+	edge_qrec r;
+	int n = 0;
+
+	while (edge_queue_peek(q, &r) == 0) {
+		T_ASSERT(n < max);
+		T_ASSERT(sscanf(r.body, "{\"n\":%d}", &got[n]) == 1);
+		n++;
+		edge_qrec_free(&r);
+		T_EQ_INT(0, edge_queue_pop(q));
+	}
+	return n;
+}
+
+/* Issue 12, item 5: one flipped byte in record 11 of 300 (in its payload,
+ * then in its length) skips that record only; the 289 after it are kept
+ * and delivered in order, and the open says what it skipped. */
+TEST(queue_bad_record_skipped_not_truncated)
+{
+	static uint64_t off[300];
+	static int got[300];
+	edge_queue_report rep;
+	edge_queue *q = qopen(NULL);
+	int n;
+
+	push_n(q, 300, off);
+	edge_queue_close(q);
+	flip_byte("queue.log", off[10] + 16 + 5);	/* record 11's payload */
+	q = qopen_rep(&rep);
+	T_EQ_INT(299, edge_queue_pending(q));
+	T_EQ_INT(1, rep.skipped);
+	T_EQ_U64(off[11] - off[10], rep.skipped_bytes);
+	T_EQ_INT(0, rep.cut);
+	T_EQ_INT(0, rep.pos_rebuilt);
+	n = drain(q, got, 300);
+	T_EQ_INT(299, n);
+	for (int i = 0; i < n; i++)
+		T_EQ_INT(i < 10 ? i : i + 1, got[i]);
+	edge_queue_close(q);
+
+	/* a bad length: the reader finds the next record by its magic */
+	q = qopen(NULL);
+	push_n(q, 300, off);
+	edge_queue_close(q);
+	flip_byte("queue.log", off[10] + 6);		/* record 11's length */
+	q = qopen_rep(&rep);
+	T_EQ_INT(1, rep.skipped);
+	T_EQ_INT(299, edge_queue_pending(q));
+	T_EQ_INT(299, drain(q, got, 300));
+	T_EQ_INT(299, got[298]);
+	edge_queue_close(q);
+}
+
+/* The bad record is where delivery stands: peek skips to the next. */
+TEST(queue_bad_record_at_pos)
+{
+	uint64_t off[5];
+	int got[5];
+	edge_queue_report rep;
+	edge_qrec r;
+	edge_queue *q = qopen(NULL);
+
+	push_n(q, 5, off);
+	T_EQ_INT(0, edge_queue_peek(q, &r));
+	edge_qrec_free(&r);
+	T_EQ_INT(0, edge_queue_pop(q));
+	edge_queue_close(q);
+	flip_byte("queue.log", off[1] + 16 + 3);
+	q = qopen_rep(&rep);
+	T_EQ_INT(3, edge_queue_pending(q));
+	T_EQ_INT(1, rep.skipped);
+	T_EQ_INT(0, rep.pos_rebuilt);
+	T_EQ_INT(3, drain(q, got, 5));
+	T_EQ_INT(2, got[0]);
+	T_EQ_INT(4, got[2]);
+	edge_queue_close(q);
+}
+
+static void write_pos(const char *bytes, size_t n)
+{
+	char path[4200];
+	int fd;
+
+	snprintf(path, sizeof path, "%s/q/queue.pos", t_tmpdir);
+	T_ASSERT((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >= 0);
+	T_EQ_INT((long long)n, write(fd, bytes, n));
+	close(fd);
+}
+
+/* A checksummed position (the file's own format). */
+static void write_pos_value(uint64_t pos)
+{
+	unsigned char b[16];
+	uint64_t sum = XXH64(&pos, 8, 0);
+
+	memcpy(b, &pos, 8);
+	memcpy(b + 8, &sum, 8);
+	write_pos((const char *)b, sizeof b);
+}
+
+/* Issue 12, item 5: a garbage, out-of-range or misplaced queue.pos does
+ * not stop the agent: it is rebuilt from queue.log, and said. */
+TEST(queue_bad_pos_rebuilt)
+{
+	uint64_t off[5];
+	int got[5];
+	edge_queue_report rep;
+	edge_queue *q = qopen(NULL);
+
+	push_n(q, 5, off);
+	edge_queue_close(q);
+	write_pos("garbage", 7);			/* short and unreadable */
+	q = qopen_rep(&rep);
+	T_EQ_INT(1, rep.pos_rebuilt);
+	T_EQ_U64(0, rep.pos);
+	T_EQ_INT(5, edge_queue_pending(q));
+	edge_queue_close(q);
+	write_pos("0123456789abcdef", 16);		/* bad checksum */
+	q = qopen_rep(&rep);
+	T_EQ_INT(1, rep.pos_rebuilt);
+	T_EQ_INT(5, edge_queue_pending(q));
+	edge_queue_close(q);
+	write_pos_value(off[4] + 4096);			/* beyond the records */
+	q = qopen_rep(&rep);
+	T_EQ_INT(1, rep.pos_rebuilt);
+	T_EQ_INT(5, edge_queue_pending(q));
+	edge_queue_close(q);
+	write_pos_value(off[3] + 5);			/* inside record 3 */
+	q = qopen_rep(&rep);
+	T_EQ_INT(1, rep.pos_rebuilt);
+	T_EQ_U64(off[3], rep.pos);
+	T_EQ_INT(2, edge_queue_pending(q));
+	T_EQ_INT(2, drain(q, got, 5));
+	T_EQ_INT(3, got[0]);
+	edge_queue_close(q);
+	q = qopen_rep(&rep);				/* and it stays mended */
+	T_EQ_INT(0, rep.pos_rebuilt);
+	T_EQ_INT(0, edge_queue_pending(q));
 	edge_queue_close(q);
 }
 
