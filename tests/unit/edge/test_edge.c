@@ -544,6 +544,174 @@ TEST(agent_queues_one_heartbeat_per_stretch)
 	fclose(out);
 }
 
+/* A scripted central on a loopback port: answers the i-th request with
+ * statuses[i] and a JSON body, one connection each (the client sends
+ * "Connection: close"); appends each Idempotency-Key to t_tmpdir/ids. */
+static int serve_script(const int *statuses, int n, pid_t *pid)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof sa;
+	int ls = socket(AF_INET, SOCK_STREAM, 0);
+
+	T_ASSERT(ls >= 0 && bind(ls, (void *)&sa, sizeof sa) == 0 && listen(ls, 8) == 0);
+	T_ASSERT(getsockname(ls, (void *)&sa, &sl) == 0);
+	if ((*pid = fork()) == 0) {
+		alarm(20);	/* a failed case never leaves it behind for long */
+		for (int i = 0; i < n; i++) {
+			char buf[8192], rep[512], path[4200], *h, *cl, *k;
+			const char *body = statuses[i] / 100 == 2 ? "{\"success\":true}" :
+			    "{\"success\":false,\"error\":\"scripted refusal\"}";
+			size_t len = 0;
+			ssize_t r;
+			int c = accept(ls, NULL, NULL), m;
+			FILE *f;
+
+			while (len < sizeof buf - 1 && (r = read(c, buf + len, sizeof buf - 1 - len)) > 0) {
+				len += (size_t)r;
+				buf[len] = '\0';
+				h = strstr(buf, "\r\n\r\n");
+				cl = strstr(buf, "Content-Length: ");
+				if (h != NULL && cl != NULL &&
+				    len >= (size_t)(h + 4 - buf) + (size_t)atoi(cl + 16))
+					break;
+			}
+			snprintf(path, sizeof path, "%s/ids", t_tmpdir);
+			if ((f = fopen(path, "a")) != NULL) {
+				k = strstr(buf, "Idempotency-Key: ");
+				fprintf(f, "%.*s\n", k ? (int)strcspn(k + 17, "\r") : 0,
+				    k ? k + 17 : "");
+				fclose(f);
+			}
+			m = snprintf(rep, sizeof rep, "HTTP/1.1 %d X\r\nContent-Type: "
+			    "application/json\r\nContent-Length: %zu\r\n\r\n%s",
+			    statuses[i], strlen(body), body);
+			if (write(c, rep, (size_t)m) < 0)
+				_exit(1);
+			close(c);
+		}
+		_exit(0);
+	}
+	close(ls);
+	return ntohs(sa.sin_port);
+}
+
+/* An agent on a sim barrier, talking to 127.0.0.1:port, no heartbeats. */
+static void agent_at(edge_agent *a, edge_conf *cf, edge_barrier **b, edge_queue **q,
+    int port, FILE *out)
+{
+	char url[64], err[300];
+
+	memset(cf, 0, sizeof *cf);
+	snprintf(cf->id, sizeof cf->id, "gate-1");
+	snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+	T_EQ_INT(0, edge_url_parse(url, &cf->central[0]));
+	cf->ncentral = 1;
+	cf->heartbeat_s = 3600;
+	cf->timeout_ms = 3000;
+	cf->retry_ms = 100;
+	cf->retry_max_ms = 300;
+	snprintf(cf->queue_dir, sizeof cf->queue_dir, "%s/q", t_tmpdir);
+	snprintf(cf->barrier.driver, sizeof cf->barrier.driver, "sim");
+	snprintf(cf->barrier.state_file, sizeof cf->barrier.state_file, "%s/state", t_tmpdir);
+	cf->barrier.sensor_line = -1;
+	cf->barrier.open_ms = 60000;
+	T_EQ_INT(0, edge_barrier_open(&cf->barrier, b, err, sizeof err));
+	*q = qopen(NULL);
+	edge_agent_init(a, cf, *b, *q, out);
+	a->next_hb = edge_now_ms() + 3600000;	/* no heartbeat in the way */
+}
+
+static size_t count_in(FILE *f, const char *needle)
+{
+	char line[4096];
+	size_t n = 0;
+
+	rewind(f);
+	while (fgets(line, sizeof line, f) != NULL)
+		n += strstr(line, needle) != NULL;
+	return n;
+}
+
+/* Issue 12, item 5: queued actions the central refuses for auth (a token
+ * rotated there) are kept and retried with a growing delay, with a "held"
+ * line each round, until the central takes them, in order. */
+TEST(agent_keeps_actions_refused_for_auth)
+{
+	static const int st[] = { 403, 401, 403, 200, 200, 200 };
+	edge_conf cf;
+	edge_barrier *b;
+	edge_queue *q;
+	edge_agent a;
+	FILE *out = tmpfile();
+	pid_t pid;
+	int port = serve_script(st, 6, &pid);
+	int64_t d[3];
+
+	agent_at(&a, &cf, &b, &q, port, out);
+	push_n(q, 3, NULL);
+	for (int i = 0; i < 3; i++) {		/* three refused rounds */
+		a.next_retry = 0;
+		edge_agent_tick(&a);
+		T_EQ_U64(3, edge_queue_pending(q));
+		d[i] = a.next_retry - edge_now_ms();
+	}
+	T_ASSERT(d[0] > 0 && d[0] <= 100);	/* 100, 200, then the cap 300 */
+	T_ASSERT(d[1] > 100 && d[1] <= 200);
+	T_ASSERT(d[2] > 200 && d[2] <= 300);
+	T_EQ_U64(3, count_in(out, "\"event\":\"held\""));
+	T_EQ_U64(3, count_in(out, "\"pending\":3"));
+	a.next_retry = 0;
+	edge_agent_tick(&a);			/* accepted: all three, in order */
+	T_EQ_U64(0, edge_queue_pending(q));
+	T_EQ_U64(3, count_in(out, "\"event\":\"delivered\""));
+	waitpid(pid, NULL, 0);
+	{
+		char path[4200], *ids;
+
+		snprintf(path, sizeof path, "%s/ids", t_tmpdir);
+		ids = slurp(path);
+		T_EQ_STR("e_0_AAA111\ne_0_AAA111\ne_0_AAA111\ne_0_AAA111\n"
+		    "e_1_AAA111\ne_2_AAA111\n", ids);
+	}
+	edge_queue_close(q);
+	edge_barrier_release(b);
+	fclose(out);
+}
+
+/* A refusal of a record's content (409) can never succeed: that record
+ * is set aside in dead.ndjson (not deleted), said, and the rest go on. */
+TEST(agent_dead_letters_content_refusals)
+{
+	static const int st[] = { 200, 409, 200 };
+	edge_conf cf;
+	edge_barrier *b;
+	edge_queue *q;
+	edge_agent a;
+	FILE *out = tmpfile();
+	char path[4200], *dead;
+	pid_t pid;
+	int port = serve_script(st, 3, &pid);
+
+	agent_at(&a, &cf, &b, &q, port, out);
+	push_n(q, 3, NULL);
+	a.next_retry = 0;
+	edge_agent_tick(&a);
+	T_EQ_U64(0, edge_queue_pending(q));
+	waitpid(pid, NULL, 0);
+	snprintf(path, sizeof path, "%s/q/dead.ndjson", t_tmpdir);
+	dead = slurp(path);
+	T_ASSERT(strstr(dead, "\"id\":\"e_1_AAA111\"") != NULL);
+	T_ASSERT(strstr(dead, "\"status\":409") != NULL);
+	T_ASSERT(strstr(dead, "scripted refusal") != NULL);
+	T_ASSERT(strchr(dead, '\n') == dead + strlen(dead) - 1);	/* one line */
+	T_EQ_U64(1, count_in(out, "\"event\":\"dead_letter\""));
+	T_EQ_U64(2, count_in(out, "\"event\":\"delivered\""));
+	edge_queue_close(q);
+	edge_barrier_release(b);
+	fclose(out);
+}
+
 TEST(gpiod_missing_chip)
 {
 	edge_barrier_conf c = { .driver = "gpiod", .chip = "gpiochip7", .line = 17,
