@@ -208,16 +208,10 @@ static int action(edge_agent *a, const char *path, const char *id,
 	cJSON *o;
 
 	*answer = NULL;
-	if (s != NULL && flush(a) && (st = post(a, path, id, s, answer)) >= 0) {
-		if (st != 401 && st != 403)
-			goto out;
-		/* refused for the token: kept like an offline action */
-		msg_warnx("%s %s: the central refuses this edge's token (HTTP %d): "
-		    "queued, kept until it is accepted", path, id, st);
-		cJSON_Delete(*answer);
-		*answer = NULL;
-		a->held = 1;
-	}
+	if (s != NULL && flush(a) && (st = post(a, path, id, s, answer)) >= 0)
+		goto out;	/* answered, a refusal too: the operator sees it
+				   and nothing opens (only queued actions,
+				   already done offline, are held) */
 	st = 0;
 	if (s == NULL || (rc = edge_queue_push(a->q, path, id, s)) != 0) {
 		msg_warnx("queue: %s: cannot queue %s: %s", id, path,
