@@ -102,6 +102,7 @@ static gate_status *gate__known_get(gate_service *g, const char *edge_id)
 	for (size_t i = 0; i < g->nknown; i++)
 		if (strcmp(g->known[i].edge_id, edge_id) == 0)
 			return &g->known[i].st;
+	msg_assert(g->nknown <= GATE__KNOWN_MAX && g->nknown <= g->capknown);
 	if (g->nknown == GATE__KNOWN_MAX)
 		return NULL;
 	if (g->nknown == g->capknown) {
@@ -176,6 +177,7 @@ static void gate__finish(gate_service *g, gate__cmd *c, int sent, int acked, int
 {
 	gate_result res = { .sent = sent, .acked = acked, .ok = ok };
 
+	msg_assert(c->done != NULL);	/* answered exactly once, then freed */
 	if (sent)
 		res.ms = (unsigned)(gate__now_ms() - c->sent_ms);
 	snprintf(res.reason, sizeof res.reason, "%.*s", GATE_REASON_MAX - 1, ok ? "" : reason);
@@ -186,12 +188,16 @@ static void gate__finish(gate_service *g, gate__cmd *c, int sent, int acked, int
 
 static void gate__fail_waiting(gate_service *g, gate__conn *cn, const char *reason)
 {
+	size_t n = 0;
+
 	while (cn->wait != NULL) {
 		gate__cmd *c = cn->wait;
 
 		cn->wait = c->next;
 		gate__finish(g, c, 1, 0, 0, reason);
+		n++;
 	}
+	msg_assert(n == cn->nwait);	/* the list and its count agree */
 	cn->nwait = 0;
 }
 
@@ -214,6 +220,7 @@ static int gate__queue_out(gate__conn *cn, const char *msg, int len)
 	memcpy(b + LWS_PRE, msg, (size_t)len);
 	cn->out[cn->nout] = b;
 	cn->outlen[cn->nout++] = (size_t)len;
+	msg_assert(cn->nout <= GATE__OUT_MAX);
 	lws_callback_on_writable(cn->wsi);
 	return 0;
 }
@@ -258,6 +265,7 @@ static void gate__dispatch(gate_service *g, gate__cmd *c)
 	c->next = cn->wait;
 	cn->wait = c;
 	cn->nwait++;
+	msg_assert(cn->nwait <= GATE__WAIT_MAX);
 	gate__status_cmd(g, c, 1, NULL);
 }
 
@@ -317,6 +325,7 @@ static void gate__on_ack(gate_service *g, gate__conn *cn, const gate_frame *f)
 			gate__cmd *c = *pp;
 
 			*pp = c->next;
+			msg_assert(cn->nwait > 0);
 			cn->nwait--;
 			gate__finish(g, c, 1, 1, f->ok, f->error[0] ? f->error : "refused by the gate");
 			return;
@@ -346,6 +355,7 @@ static int gate__on_message(gate_service *g, gate__conn *cn)
 
 static int gate__on_writeable(gate__conn *cn)
 {
+	msg_assert(cn->nout <= GATE__OUT_MAX);
 	if (cn->nout == 0)
 		return cn->closing ? -1 : 0;
 	if (lws_write(cn->wsi, (unsigned char *)cn->out[0] + LWS_PRE, cn->outlen[0],
@@ -376,6 +386,7 @@ static void gate__tick(lws_sorted_usec_list_t *sul)
 				continue;
 			}
 			*pp = c->next;
+			msg_assert(cn->nwait > 0);
 			cn->nwait--;
 			gate__finish(g, c, 1, 0, 0, "timeout");
 		}
@@ -410,6 +421,7 @@ static int gate__callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_RECEIVE:
 		if (cn == NULL || cn->closing)
 			return -1;
+		msg_assert(cn->nrx <= sizeof cn->rx);
 		if (cn->nrx + len > sizeof cn->rx)
 			cn->rx_over = 1;
 		else
