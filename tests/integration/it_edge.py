@@ -257,6 +257,19 @@ try:
     check(all(o["status"] == 200 for o in got), str(got))
     check(rot.stop() == 0, "edge exit status")
 
+    # A garbage queue.pos does not stop the agent: rebuilt from queue.log, said.
+    qdir = os.path.join(rot.dir, "q")
+    with open(os.path.join(qdir, "queue.pos"), "wb") as f:
+        f.write(b"garbage!")
+    again = Edge("gate-rot2", {"edge_id": "gate-out", "token": TOK_OUT, "gate_port": 0,
+                               "queue_dir": qdir})
+    again.send("open 30G77777")
+    again.expect(ev("open", plate_id="30G77777"), "the agent runs")
+    with open(os.path.join(again.dir, "stderr"), errors="replace") as f:
+        check("queue.pos unreadable or not at a record: rebuilt" in f.read(),
+              "the rebuilt queue.pos is said")
+    check(again.stop() == 0, "edge exit status")
+
     # gpiod without a chip: a clear message, non-zero.
     cfg = os.path.join(d.tmp, "gpio.json")
     with open(cfg, "w") as f:
