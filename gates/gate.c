@@ -8,7 +8,10 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+
+#include <arpa/inet.h>
 
 #include <libwebsockets.h>
 
@@ -99,6 +102,7 @@ static gate_status *gate__known_get(gate_service *g, const char *edge_id)
 	for (size_t i = 0; i < g->nknown; i++)
 		if (strcmp(g->known[i].edge_id, edge_id) == 0)
 			return &g->known[i].st;
+	msg_assert(g->nknown <= GATE__KNOWN_MAX && g->nknown <= g->capknown);
 	if (g->nknown == GATE__KNOWN_MAX)
 		return NULL;
 	if (g->nknown == g->capknown) {
@@ -173,6 +177,7 @@ static void gate__finish(gate_service *g, gate__cmd *c, int sent, int acked, int
 {
 	gate_result res = { .sent = sent, .acked = acked, .ok = ok };
 
+	msg_assert(c->done != NULL);	/* answered exactly once, then freed */
 	if (sent)
 		res.ms = (unsigned)(gate__now_ms() - c->sent_ms);
 	snprintf(res.reason, sizeof res.reason, "%.*s", GATE_REASON_MAX - 1, ok ? "" : reason);
@@ -183,12 +188,16 @@ static void gate__finish(gate_service *g, gate__cmd *c, int sent, int acked, int
 
 static void gate__fail_waiting(gate_service *g, gate__conn *cn, const char *reason)
 {
+	size_t n = 0;
+
 	while (cn->wait != NULL) {
 		gate__cmd *c = cn->wait;
 
 		cn->wait = c->next;
 		gate__finish(g, c, 1, 0, 0, reason);
+		n++;
 	}
+	msg_assert(n == cn->nwait);	/* the list and its count agree */
 	cn->nwait = 0;
 }
 
@@ -211,6 +220,7 @@ static int gate__queue_out(gate__conn *cn, const char *msg, int len)
 	memcpy(b + LWS_PRE, msg, (size_t)len);
 	cn->out[cn->nout] = b;
 	cn->outlen[cn->nout++] = (size_t)len;
+	msg_assert(cn->nout <= GATE__OUT_MAX);
 	lws_callback_on_writable(cn->wsi);
 	return 0;
 }
@@ -255,6 +265,7 @@ static void gate__dispatch(gate_service *g, gate__cmd *c)
 	c->next = cn->wait;
 	cn->wait = c;
 	cn->nwait++;
+	msg_assert(cn->nwait <= GATE__WAIT_MAX);
 	gate__status_cmd(g, c, 1, NULL);
 }
 
@@ -314,6 +325,7 @@ static void gate__on_ack(gate_service *g, gate__conn *cn, const gate_frame *f)
 			gate__cmd *c = *pp;
 
 			*pp = c->next;
+			msg_assert(cn->nwait > 0);
 			cn->nwait--;
 			gate__finish(g, c, 1, 1, f->ok, f->error[0] ? f->error : "refused by the gate");
 			return;
@@ -343,6 +355,7 @@ static int gate__on_message(gate_service *g, gate__conn *cn)
 
 static int gate__on_writeable(gate__conn *cn)
 {
+	msg_assert(cn->nout <= GATE__OUT_MAX);
 	if (cn->nout == 0)
 		return cn->closing ? -1 : 0;
 	if (lws_write(cn->wsi, (unsigned char *)cn->out[0] + LWS_PRE, cn->outlen[0],
@@ -373,6 +386,7 @@ static void gate__tick(lws_sorted_usec_list_t *sul)
 				continue;
 			}
 			*pp = c->next;
+			msg_assert(cn->nwait > 0);
 			cn->nwait--;
 			gate__finish(g, c, 1, 0, 0, "timeout");
 		}
@@ -407,6 +421,7 @@ static int gate__callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_RECEIVE:
 		if (cn == NULL || cn->closing)
 			return -1;
+		msg_assert(cn->nrx <= sizeof cn->rx);
 		if (cn->nrx + len > sizeof cn->rx)
 			cn->rx_over = 1;
 		else
@@ -428,6 +443,32 @@ static int gate__callback(struct lws *wsi, enum lws_callback_reasons reason,
 }
 
 /* ---- lifecycle ------------------------------------------------------------- */
+
+/* Where lws listens. Debian's lws has IPv6: with an IPv4 iface and without
+ * LWS_SERVER_OPTION_DISABLE_IPV6 it binds "::", every interface (see
+ * LIBRARY-NOTES.md). So an IPv4 address (and "localhost", taken as
+ * 127.0.0.1) listens on IPv4 only; an IPv6 address keeps IPv6; "0.0.0.0"
+ * is every IPv4 address, "::" every address. Anything else (a host name)
+ * is refused: resolving it could bind beyond what was configured. */
+static int gate__listen_addr(char *host, size_t cap,
+    struct lws_context_creation_info *info)
+{
+	unsigned char a[16];
+	static const unsigned char any[16];
+
+	if (strcasecmp(host, "localhost") == 0)
+		snprintf(host, cap, "127.0.0.1");
+	if (inet_pton(AF_INET, host, a) == 1) {
+		info->options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+		info->iface = memcmp(a, any, 4) == 0 ? NULL : host;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, a) == 1) {
+		info->iface = memcmp(a, any, 16) == 0 ? NULL : host;
+		return 0;
+	}
+	return -1;
+}
 
 int gate_service_create(const gate_opts *o, gate_service **out)
 {
@@ -455,15 +496,19 @@ int gate_service_create(const gate_opts *o, gate_service **out)
 	g->protocols[0].rx_buffer_size = GATE_FRAME_MAX;
 	memset(&info, 0, sizeof info);
 	info.port = o->listen_port;
-	/* lws binds every address when iface is NULL */
-	info.iface = strcmp(g->host, "0.0.0.0") != 0 && strcmp(g->host, "::") != 0 ?
-	    g->host : NULL;
 	info.protocols = g->protocols;
 	info.user = g;
 	info.timeout_secs = 10;
 	info.options = LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+	if (gate__listen_addr(g->host, sizeof g->host, &info) != 0) {
+		msg_warnx("gates: %s: not a numeric address nor \"localhost\"", g->host);
+		gate_service_destroy(g);
+		return GATE_ECONF;
+	}
 	if ((g->ctx = lws_create_context(&info)) == NULL) {
-		msg_warnx("gates: cannot listen on %s:%d", g->host, o->listen_port);
+		msg_warnx("gates: cannot listen on %s%s%s:%d (address in use, or not "
+		    "one of this machine's)", strchr(g->host, ':') ? "[" : "", g->host,
+		    strchr(g->host, ':') ? "]" : "", o->listen_port);
 		gate_service_destroy(g);
 		return GATE_ECONF;
 	}

@@ -6,11 +6,14 @@ ENTRY_CONFIRMED; exit with fee; duplicate reads; the gate channel (the
 edge's own open acked at once; an open the central decides elsewhere
 reaches the edge, which opens the barrier and acks); the central killed
 while the edge queues, restarted, every queued action delivered once; a
-wrong token; the gpiod driver without a chip.
+wrong token; queued actions held while the central refuses a rotated token
+(issue 12); --help/--version; the gpiod driver without a chip.
 Usage: it_edge.py PARKLOGD PARKLOG-EDGE"""
 import json
 import os
 import queue
+import re
+import signal
 import subprocess
 import sys
 import threading
@@ -23,9 +26,23 @@ from pl import Daemon, check, free_port  # noqa: E402
 
 EDGE = sys.argv[2]
 TOK_IN, TOK_OUT = "tok-in-0123456789abcdef", "tok-out-0123456789abcdef"
-d = Daemon(sys.argv[1], config={"edges": [
+CONF = {"edges": [
     {"id": "gate-in", "direction": "ENTRY", "vehicle": "car", "token": TOK_IN},
-    {"id": "gate-out", "direction": "EXIT", "vehicle": "car", "token": TOK_OUT}]})
+    {"id": "gate-out", "direction": "EXIT", "vehicle": "car", "token": TOK_OUT}]}
+
+# --help: usage, exit 0; --version: the project's version (CMakeLists.txt).
+r = subprocess.run([EDGE, "--help"], capture_output=True, text=True, timeout=10)
+check(r.returncode == 0 and r.stdout.startswith("usage: parklog-edge") and "-f FILE" in r.stdout,
+      "--help: %d %r" % (r.returncode, r.stdout))
+with open(os.path.join(sys.path[0], "..", "..", "CMakeLists.txt")) as f:
+    version = re.search(r"project\(parklog VERSION ([0-9.]+)", f.read()).group(1)
+r = subprocess.run([EDGE, "--version"], capture_output=True, text=True, timeout=10)
+check(r.returncode == 0 and r.stdout == "parklog-edge %s\n" % version,
+      "--version: %d %r" % (r.returncode, r.stdout))
+r = subprocess.run([EDGE, "--bogus"], capture_output=True, text=True, timeout=10)
+check(r.returncode == 1 and "usage:" in r.stderr, "a bad flag: %d" % r.returncode)
+
+d = Daemon(sys.argv[1], config=CONF)
 d.start()
 edges = []
 
@@ -207,6 +224,51 @@ try:
           % (rows[0], back_ms), d)
     for e in (gin, gout, gin2):
         check(e.stop() == 0, "edge exit status")
+
+    # Issue 12, item 5: the central restarted with gate-out's token rotated while
+    # the edge holds queued actions: refused 403, held (said each round), none
+    # dropped; once the central takes the token again (SIGHUP), delivered in order.
+    rot = Edge("gate-rot", {"edge_id": "gate-out", "token": TOK_OUT, "direction": "EXIT",
+                            "vehicle": "car", "gate_port": 0, "retry_max_ms": 800})
+    d.stop()
+    rot.send("open 30G55555")
+    q1 = rot.expect(ev("queued", path="/api/edge/barrier/open"), "queued exit")
+    rot.send("close")
+    q2 = rot.expect(ev("queued", path="/api/edge/barrier/close"), "queued close")
+    rotated = json.loads(json.dumps(CONF))
+    rotated["edges"][1]["token"] = "tok-out-ROTATED-0123456789"
+    d.write_config(rotated)
+    d.start()
+    for _ in range(2):
+        h = rot.expect(ev("held"), "held round", timeout=15)
+        check(h["status"] == 403 and h["pending"] >= 2, str(h))
+    check(not any(o.get("event") in ("delivered", "dead_letter") for o in rot.seen),
+          "nothing delivered or dropped while refused: %s" % rot.seen[-6:])
+    with open(os.path.join(rot.dir, "stderr"), errors="replace") as f:
+        check("none dropped" in f.read(), "the held warning on stderr")
+    d.write_config(CONF)
+    d.signal(signal.SIGHUP)
+    got = []
+    while len(got) < 2:
+        o = rot.expect(lambda o: o.get("event") == "delivered" and "barrier" in o["path"],
+                       "delivered after the token is back", timeout=15)
+        got.append(o)
+    check([o["id"] for o in got] == [q1["id"], q2["id"]], "order %s" % got)
+    check(all(o["status"] == 200 for o in got), str(got))
+    check(rot.stop() == 0, "edge exit status")
+
+    # A garbage queue.pos does not stop the agent: rebuilt from queue.log, said.
+    qdir = os.path.join(rot.dir, "q")
+    with open(os.path.join(qdir, "queue.pos"), "wb") as f:
+        f.write(b"garbage!")
+    again = Edge("gate-rot2", {"edge_id": "gate-out", "token": TOK_OUT, "gate_port": 0,
+                               "queue_dir": qdir})
+    again.send("open 30G77777")
+    again.expect(ev("open", plate_id="30G77777"), "the agent runs")
+    with open(os.path.join(again.dir, "stderr"), errors="replace") as f:
+        check("queue.pos unreadable or not at a record: rebuilt" in f.read(),
+              "the rebuilt queue.pos is said")
+    check(again.stop() == 0, "edge exit status")
 
     # gpiod without a chip: a clear message, non-zero.
     cfg = os.path.join(d.tmp, "gpio.json")

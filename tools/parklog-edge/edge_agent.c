@@ -106,26 +106,89 @@ static void emit_answer(edge_agent *a, cJSON *o, int status, cJSON *answer)
 	emit(a, o);
 }
 
+/* What an answer to a queued record means for it. */
+enum { Q_DELIVERED, Q_DEAD, Q_HOLD };
+
+static int verdict(int status)
+{
+	if (status / 100 == 2)
+		return Q_DELIVERED;
+	/* refused for the record's own content: resending cannot change it */
+	if (status == 400 || status == 409 || status == 413 || status == 422)
+		return Q_DEAD;
+	/* 401/403 (a token rotated on the central, an edge not yet
+	 * configured there), 404, 429, ...: may pass later, so kept */
+	return Q_HOLD;
+}
+
+/* The oldest record is refused for now: kept (so is all after it), tried
+ * again after a backoff, and said loudly each round. Takes ans. */
+static void hold(edge_agent *a, const char *id, int st, cJSON *ans)
+{
+	const char *why = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ans, "error"));
+	int64_t d = a->held && a->backoff_ms > 0 ? a->backoff_ms : a->cf->retry_ms;
+	int64_t cap = a->cf->retry_max_ms > a->cf->retry_ms ? a->cf->retry_max_ms :
+	    a->cf->retry_ms;
+	cJSON *o = event("held", NULL);
+
+	a->held = 1;
+	a->next_retry = edge_now_ms() + d;
+	a->backoff_ms = d * 2 < cap ? d * 2 : cap;
+	msg_warnx("queue: the central refuses %s (HTTP %d%s%s)%s: %zu actions kept, "
+	    "none dropped; next try in %.1f s", id, st, why ? ": " : "", why ? why : "",
+	    st == 401 || st == 403 ? "; check this edge's token on both sides" : "",
+	    edge_queue_pending(a->q), (double)d / 1000);
+	cJSON_AddStringToObject(o, "id", id);
+	cJSON_AddNumberToObject(o, "pending", (double)edge_queue_pending(a->q));
+	cJSON_AddNumberToObject(o, "retry_ms", (double)d);
+	emit_answer(a, o, st, ans);
+}
+
+/* A queued record answered: delivered (popped), set aside (dead.ndjson)
+ * or held. 0 to go on with the next record. Takes ans. */
+static int settle(edge_agent *a, const edge_qrec *rec, int st, cJSON *ans)
+{
+	int v = verdict(st), rc;
+	char *txt;
+	cJSON *o;
+
+	if (v == Q_HOLD)
+		return hold(a, rec->id, st, ans), -1;
+	if (v == Q_DEAD) {
+		txt = cJSON_PrintUnformatted(ans);
+		rc = edge_queue_dead(a->q, rec, st, txt);
+		free(txt);
+		if (rc == 0)
+			msg_warnx("queue: %s %s refused by the central (HTTP %d): set "
+			    "aside in %s/dead.ndjson (%lu so far)", rec->path, rec->id,
+			    st, a->cf->queue_dir, ++a->dead);
+	} else {
+		rc = edge_queue_pop(a->q);
+	}
+	if (rc != 0) {
+		msg_warnx("queue: %s: %s", rec->id, strerror(rc));
+		cJSON_Delete(ans);
+		return -1;
+	}
+	a->held = 0;
+	a->backoff_ms = 0;
+	o = event(v == Q_DEAD ? "dead_letter" : "delivered", NULL);
+	cJSON_AddStringToObject(o, "id", rec->id);
+	cJSON_AddStringToObject(o, "path", rec->path);
+	emit_answer(a, o, st, ans);
+	return 0;
+}
+
 /* Deliver queued records in order; 1 if the queue is now empty. */
 static int flush(edge_agent *a)
 {
 	edge_qrec rec;
-	cJSON *ans, *o;
+	cJSON *ans;
 	int st, rc;
 
 	while ((rc = edge_queue_peek(a->q, &rec)) == 0) {
 		st = post(a, rec.path, rec.id, rec.body, &ans);
-		if (st < 0) {
-			edge_qrec_free(&rec);
-			return 0;
-		}
-		/* Answered (also a refusal: resending would not change it). */
-		if ((rc = edge_queue_pop(a->q)) != 0)
-			msg_warnx("queue: %s", strerror(rc));
-		o = event("delivered", NULL);
-		cJSON_AddStringToObject(o, "id", rec.id);
-		cJSON_AddStringToObject(o, "path", rec.path);
-		emit_answer(a, o, st, ans);
+		rc = st < 0 ? -1 : settle(a, &rec, st, ans);
 		edge_qrec_free(&rec);
 		if (rc != 0)
 			return 0;
@@ -146,7 +209,9 @@ static int action(edge_agent *a, const char *path, const char *id,
 
 	*answer = NULL;
 	if (s != NULL && flush(a) && (st = post(a, path, id, s, answer)) >= 0)
-		goto out;
+		goto out;	/* answered, a refusal too: the operator sees it
+				   and nothing opens (only queued actions,
+				   already done offline, are held) */
 	st = 0;
 	if (s == NULL || (rc = edge_queue_push(a->q, path, id, s)) != 0) {
 		msg_warnx("queue: %s: cannot queue %s: %s", id, path,
@@ -160,7 +225,8 @@ static int action(edge_agent *a, const char *path, const char *id,
 		cJSON_AddNumberToObject(o, "pending", (double)edge_queue_pending(a->q));
 		emit(a, o);
 	}
-	a->next_retry = edge_now_ms() + a->cf->retry_ms;
+	if (!a->held)	/* a held queue keeps its backoff */
+		a->next_retry = edge_now_ms() + a->cf->retry_ms;
 out:
 	free(s);
 	return st;
@@ -333,8 +399,8 @@ int edge_agent_tick(edge_agent *a)
 		a->next_hb = now + (int64_t)a->cf->heartbeat_s * 1000;
 	}
 	if (edge_queue_pending(a->q) > 0 && now >= a->next_retry) {
-		flush(a);
 		a->next_retry = now + a->cf->retry_ms;
+		flush(a);	/* a held queue sets its own backoff */
 	}
 	now = edge_now_ms();
 	next = a->next_hb;

@@ -29,6 +29,12 @@ typedef struct edge_agent {
 	unsigned long sent, failed;
 	int hb_queued;			/* a heartbeat waits in the queue, after
 					   the last queued action */
+	int held;			/* the central refuses the oldest queued
+					   record for now (401/403...): kept,
+					   retried with backoff */
+	int64_t backoff_ms;		/* next delay while held: retry_ms doubling
+					   up to retry_max_ms */
+	unsigned long dead;		/* records set aside (dead.ndjson) */
 } edge_agent;
 
 int64_t edge_now_ms(void);

@@ -165,6 +165,8 @@ static int top_key(const cJSON *v, edge_conf *c, char *err, size_t errlen)
 		return get_int(v, k, 100, 60000, &c->timeout_ms, err, errlen);
 	if (strcmp(k, "retry_ms") == 0)
 		return get_int(v, k, 100, 600000, &c->retry_ms, err, errlen);
+	if (strcmp(k, "retry_max_ms") == 0)
+		return get_int(v, k, 100, 3600000, &c->retry_max_ms, err, errlen);
 	if (strcmp(k, "gate_port") == 0)
 		return get_int(v, k, 0, 65535, &c->gate_port, err, errlen);
 	if (strcmp(k, "reads_http") == 0)
@@ -183,6 +185,7 @@ static void defaults(edge_conf *c)
 	c->dedup_ms = 10000;
 	c->timeout_ms = 3000;
 	c->retry_ms = 2000;
+	c->retry_max_ms = 60000;
 	c->gate_port = 9100;
 	snprintf(c->queue_dir, sizeof c->queue_dir, "./edge-queue");
 	snprintf(c->barrier.driver, sizeof c->barrier.driver, "sim");

@@ -27,6 +27,8 @@ typedef struct edge_conf {
 	int dedup_ms;				/* 10000 */
 	int timeout_ms;				/* per request, 3000 */
 	int retry_ms;				/* queue retry while unreachable, 2000 */
+	int retry_max_ms;			/* backoff cap while the central
+						   refuses (401/403...), 60000 */
 	int gate_port;				/* the central's gate channel, 9100; 0: off */
 	char reads_host[64];			/* plate reads over HTTP: "127.0.0.1" */
 	int reads_port;				/* 0: off */

@@ -65,6 +65,7 @@ static void edge__queue(edge_gate *g, const char *msg)
 	}
 	memcpy(g->out[g->nout] + LWS_PRE, msg, n);
 	g->outlen[g->nout++] = n;
+	msg_assert(g->nout <= EDGE__QMAX);
 }
 
 static void edge__ack_json(edge_gate *g, const char *event_id, int ok, const char *error)
@@ -159,6 +160,7 @@ static void edge__on_command(edge_gate *g, const char *cmd, const char *id,
 		snprintf(g->in[g->nin].event_id, sizeof g->in[0].event_id, "%s", id);
 		snprintf(g->in[g->nin].plate, sizeof g->in[0].plate, "%s", plate);
 		g->nin++;
+		msg_assert(g->nin <= EDGE__QMAX);
 	}
 	pthread_mutex_unlock(&g->mu);
 	if (write(g->notify[1], &b, 1) < 0 && errno != EAGAIN)
@@ -199,8 +201,10 @@ static int edge__writeable(edge_gate *g, struct lws *wsi)
 	size_t n = 0;
 
 	pthread_mutex_lock(&g->mu);
+	msg_assert(g->nout <= EDGE__QMAX);
 	if (g->nout > 0) {
 		n = g->outlen[0];
+		msg_assert(n <= sizeof g->out[0] - LWS_PRE);
 		memcpy(msg, g->out[0], LWS_PRE + n);
 		memmove(g->out[0], g->out[1], (g->nout - 1) * sizeof g->out[0]);
 		memmove(g->outlen, g->outlen + 1, (g->nout - 1) * sizeof g->outlen[0]);
@@ -342,6 +346,7 @@ int edge_gate_next(edge_gate *g, edge_gate_cmd *out)
 	while (read(g->notify[0], drain, sizeof drain) > 0)
 		;
 	pthread_mutex_lock(&g->mu);
+	msg_assert(g->nin <= EDGE__QMAX);
 	if (g->nin > 0) {
 		*out = g->in[0];
 		memmove(g->in, g->in + 1, (g->nin - 1) * sizeof g->in[0]);

@@ -1,6 +1,7 @@
 /* parklog-edge — the gate agent.
  *
  *	parklog-edge [-nqv] -f config.json
+ *	parklog-edge --help | --version
  *
  * Reads plate reads (NDJSON) and commands ("open [PLATE]", "close") on
  * stdin, talks to its central over HTTP, drives the barrier, and prints
@@ -11,6 +12,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,10 +34,57 @@ typedef struct input {
 	int eof;
 } input;
 
+#ifndef PARKLOG_VERSION
+#define PARKLOG_VERSION "unknown"	/* CMake passes the project's */
+#endif
+
+#define USAGE	"usage: parklog-edge [-nqv] -f config.json\n" \
+		"       parklog-edge --help | --version\n"
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: parklog-edge [-nqv] -f config.json\n");
+	fprintf(stderr, USAGE);
 	exit(1);
+}
+
+static void help(void)
+{
+	printf(USAGE "\n"
+	    "The gate agent: plate reads (NDJSON) and \"open [PLATE]\" / \"close\"\n"
+	    "on stdin, the central over HTTP, the barrier, one JSON line per outcome\n"
+	    "on stdout (docs/edge.md).\n\n"
+	    "  -f FILE    the configuration (JSON, docs/edge.md)\n"
+	    "  -n         check the configuration and exit\n"
+	    "  -q         warnings only\n"
+	    "  -v         debug messages\n"
+	    "  --help     this text\n"
+	    "  --version  the version\n");
+	exit(0);
+}
+
+static void parse_args(int argc, char **argv, const char **file, int *check,
+    int *level)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "f:nqv", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'h': help(); break;
+		case 'V': printf("parklog-edge %s\n", PARKLOG_VERSION); exit(0);
+		case 'f': *file = optarg; break;
+		case 'n': *check = 1; break;
+		case 'q': *level = MSG_QUIET; break;
+		case 'v': *level = MSG_DEBUG; break;
+		default: usage();
+		}
+	}
+	if (optind != argc || *file == NULL)
+		usage();
 }
 
 /* Feed every complete stdin line to the agent; an overlong line is dropped. */
@@ -97,19 +147,36 @@ static void run(edge_agent *a, edge_barrier *bar, edge_gate *gate, edge_reads *r
 	}
 }
 
+/* What the queue's open mended, said once at start. */
+static void queue_report(const edge_conf *cf, const edge_queue_report *r)
+{
+	if (r->skipped > 0)
+		msg_warnx("queue: %s/queue.log: skipped %zu unreadable record%s "
+		    "(%" PRIu64 " bytes failing their checksum); every readable "
+		    "record after %s is kept", cf->queue_dir, r->skipped,
+		    r->skipped == 1 ? "" : "s", r->skipped_bytes,
+		    r->skipped == 1 ? "it" : "them");
+	if (r->cut > 0)
+		msg_warnx("queue: dropped a torn record of %zu bytes at the end (a "
+		    "crash while queueing it)", r->cut);
+	if (r->pos_rebuilt)
+		msg_warnx("queue: %s/queue.pos unreadable or not at a record: "
+		    "rebuilt from queue.log at offset %" PRIu64 " (records from "
+		    "there are resent; the central drops those it already has by "
+		    "their Idempotency-Key)", cf->queue_dir, r->pos);
+}
+
 static int start(const edge_conf *cf, edge_barrier **bar, edge_queue **q)
 {
+	edge_queue_report rep;
 	char err[512];
-	size_t cut = 0;
 	int rc;
 
 	if (edge_barrier_open(&cf->barrier, bar, err, sizeof err) != 0)
 		return msg_warnx("%s", err), -1;
-	if ((rc = edge_queue_open(cf->queue_dir, q, &cut)) != 0)
+	if ((rc = edge_queue_open(cf->queue_dir, q, &rep)) != 0)
 		return msg_warnx("queue_dir: %s: %s", cf->queue_dir, strerror(rc)), -1;
-	if (cut > 0)
-		msg_warnx("queue: dropped a torn record of %zu bytes (a crash while "
-		    "queueing it)", cut);
+	queue_report(cf, &rep);
 	if (edge_queue_pending(*q) > 0)
 		msg_info("queue: %zu actions wait for the central",
 		    edge_queue_pending(*q));
@@ -119,7 +186,7 @@ static int start(const edge_conf *cf, edge_barrier **bar, edge_queue **q)
 int main(int argc, char **argv)
 {
 	const char *file = NULL;
-	int ch, check = 0, level = MSG_INFO, sfd = -1, rc = 1;
+	int check = 0, level = MSG_INFO, sfd = -1, rc = 1;
 	edge_barrier *bar = NULL;
 	edge_queue *q = NULL;
 	edge_gate *gate = NULL;
@@ -129,17 +196,7 @@ int main(int argc, char **argv)
 	sigset_t set;
 	char err[600];
 
-	while ((ch = getopt(argc, argv, "f:nqv")) != -1) {
-		switch (ch) {
-		case 'f': file = optarg; break;
-		case 'n': check = 1; break;
-		case 'q': level = MSG_QUIET; break;
-		case 'v': level = MSG_DEBUG; break;
-		default: usage();
-		}
-	}
-	if (optind != argc || file == NULL)
-		usage();
+	parse_args(argc, argv, &file, &check, &level);
 	msg_init("parklog-edge", level);
 	if (edge_conf_load(&cf, file, err, sizeof err) != 0) {
 		fprintf(stderr, "parklog-edge: %s\n", err);

@@ -722,9 +722,11 @@ static int conf__scalars(const conf__ctx *x, const cJSON *root, conf *c)
 	if ((it = conf__get(root, "p2p")) != NULL &&
 	    conf__addr(x, it, "p2p", &c->p2p) != 0)
 		return -1;
-	if ((it = conf__get(root, "gates")) != NULL &&
-	    conf__addr(x, it, "gates", &c->gates) != 0)
-		return -1;
+	if ((it = conf__get(root, "gates")) != NULL) {
+		if (conf__addr(x, it, "gates", &c->gates) != 0)
+			return -1;
+		c->gates_set = 1;
+	}
 	if ((it = conf__get(root, "operator_token")) != NULL &&
 	    conf__token(x, it, "operator_token", c->operator_token) != 0)
 		return -1;
@@ -995,6 +997,13 @@ static bool conf__same_port(const conf_addr *a, const conf_addr *b)
 	    conf__is_any(a->host) || conf__is_any(b->host));
 }
 
+void conf_gates_derive(conf *c)
+{
+	if (c->gates_set)
+		return;
+	c->gates.port = c->p2p.port <= 65435 ? c->p2p.port + 100 : c->p2p.port - 100;
+}
+
 /* Nothing unauthenticated beyond loopback: the seed let anyone on the
  * network open a barrier or, as a "peer", write to the log. */
 static int conf__check_listeners(const conf *c, char *err, size_t errlen)
@@ -1017,14 +1026,20 @@ static int conf__check_listeners(const conf *c, char *err, size_t errlen)
 		    "p2p: listen address %s is not an IP address or localhost", c->p2p.host);
 	if (c->p2p_tls_cert[0] != '\0' && conf__p2p_tls_files(c, err, errlen) != 0)
 		return -1;
+	/* the gate channel binds an address, never a name that resolves
+	 * to more than was meant (gates/gate.c) */
+	if (!conf__is_ip(c->gates.host) && strcasecmp(c->gates.host, "localhost") != 0)
+		return conf__vfail(err, errlen, "gates: %s: expected a numeric "
+		    "address or \"localhost\"", c->gates.host);
 	/* the gate channel follows the HTTP rule: it opens barriers too */
 	if (!conf_is_loopback(c->gates.host) &&
 	    (c->nedges == 0 || c->edges[0].token[0] == '\0'))
 		return conf__vfail(err, errlen,
 		    "gates: listening on %s needs edge tokens", c->gates.host);
 	if (conf__same_port(&c->gates, &c->http) || conf__same_port(&c->gates, &c->p2p))
-		return conf__vfail(err, errlen, "gates: port %d is also http's or p2p's",
-		    c->gates.port);
+		return conf__vfail(err, errlen, "gates: port %d is also http's or p2p's%s",
+		    c->gates.port, c->gates_set ? "" : " (p2p's port + 100 when "
+		    "\"gates\" is not set: set it)");
 	return 0;
 }
 

@@ -54,7 +54,9 @@ typedef struct conf {
 	char data_dir[1024];		/* default "./data" */
 	conf_addr http;			/* default 127.0.0.1:8000 */
 	conf_addr p2p;			/* default 127.0.0.1:9000 */
-	conf_addr gates;		/* the gate channel, default 127.0.0.1:9100 */
+	conf_addr gates;		/* the gate channel, default 127.0.0.1 on
+					   p2p's port + 100 (conf_gates_derive) */
+	int gates_set;			/* "gates" given (file or flag): no derivation */
 	unsigned gate_ack_ms;		/* wait for a gate's ack, default 2000 */
 	enum log_durability durability;	/* "full" (default) | "meta" | "none" */
 	int verbose;			/* msg level */
@@ -116,5 +118,11 @@ int conf_parse_addr(const char *s, conf_addr *out);
 int conf_addr_format(const conf_addr *a, char *buf, size_t len);
 
 const conf_edge *conf_edge_find(const conf *c, const char *id);
+
+/* Unless gates_set, the gate channel's port from p2p's: p2p + 100 (9000 →
+ * 9100), or p2p - 100 above 65435. Call after the file and the flags,
+ * before conf_validate: two centrals on one machine have different p2p
+ * ports, so their gate channels differ too (docs/config.md). */
+void conf_gates_derive(conf *c);
 
 #endif

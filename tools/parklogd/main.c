@@ -146,6 +146,7 @@ static int apply_flags(conf *c, const flags *fl, char *err, size_t errlen)
 		return snprintf(err, errlen, "--p2p: expected ADDR:PORT"), -1;
 	if (fl->gates != NULL && conf_parse_addr(fl->gates, &c->gates) != 0)
 		return snprintf(err, errlen, "--gates: expected ADDR:PORT"), -1;
+	c->gates_set |= fl->gates != NULL;
 	if (fl->durability != NULL && durability_parse(fl->durability, &c->durability) != 0)
 		return snprintf(err, errlen, "--durability: expected full, meta "
 		    "or none"), -1;
@@ -181,6 +182,7 @@ static int load_conf(conf *c, const flags *fl, char *err, size_t errlen)
 		return -1;
 	if (apply_flags(c, fl, err, errlen) != 0)
 		return -1;
+	conf_gates_derive(c);
 	if (conf_validate(c, why, sizeof why) != 0)
 		return snprintf(err, errlen, "%s: %s", where, why), -1;
 	return check_exposure(c, where, err, errlen);
@@ -522,8 +524,10 @@ static void announce(const node *n, const flags *fl)
 	for (size_t i = 0; i < c->npeers; i++)
 		msg_info("  peer %s at %s:%d", c->peers[i].id, c->peers[i].addr.host,
 		    c->peers[i].addr.port);
-	msg_info("gate channel on ws://%s:%d (subprotocol %s)", c->gates.host,
-	    gate_service_port(n->gates), GATE_SUBPROTOCOL);
+	msg_info("gate channel on ws://%s%s%s:%d (subprotocol %s)",
+	    strchr(c->gates.host, ':') ? "[" : "", c->gates.host,
+	    strchr(c->gates.host, ':') ? "]" : "", gate_service_port(n->gates),
+	    GATE_SUBPROTOCOL);
 	if (c->nedges == 0)
 		msg_info("no edges configured: any edge id is accepted without a "
 		    "token (loopback only)");
