@@ -32,6 +32,11 @@ for p in parklog.1 parklogd.json.5 parklogd.8 parklog-edge.8; do
 	check "man -l $p renders without warnings" sh -c \
 		"MANWIDTH=80 man -l --warnings /usr/share/man/man${p##*.}/$p 2>/tmp/man.err | grep -q . && ! test -s /tmp/man.err"
 done
+check "parklog-edge.service active (READY=1)" systemctl start parklog-edge
+check "the gate agent holds the central's gate channel" sh -c \
+	'for i in $(seq 50); do journalctl -u parklogd -o cat | grep -q "gate entry-1 connected" && exit 0; sleep 0.2; done; exit 1'
+check "parklog-edge stops cleanly" sh -c \
+	'systemctl stop parklog-edge && [ "$(systemctl show -p Result --value parklog-edge)" = success ]'
 check "systemctl stop: clean exit" sh -c 'systemctl stop parklogd && [ "$(systemctl show -p Result --value parklogd)" = success ]'
 check "dpkg -r parklog" dpkg -r parklog
 check "dpkg -r leaves /var/lib/parklog and its log" sh -c 'ls /var/lib/parklog/*.mdb'

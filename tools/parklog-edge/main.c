@@ -14,17 +14,17 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
-#include <limits.h>
 #include <systemd/sd-daemon.h>
-#include <time.h>
 
 #include "msg/msg.h"
 #include "tools/parklog-edge/edge_agent.h"
