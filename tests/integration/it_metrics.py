@@ -8,6 +8,8 @@
   (metrics_allow; loopback by default), otherwise 401.
 """
 import http.client
+import json
+import os
 import re
 import sys
 
@@ -72,6 +74,16 @@ for sample, want in (('parklog_vehicles_inside{vehicle="all"}', 3),
     check(value(text, sample) == want, "%s = %s, want %s" % (sample, value(text, sample), want), d)
 check(re.search(r'^parklog_build_info\{version="[0-9]+\.[0-9]+\.[0-9]+"\} 1$', text, re.M),
       "build_info", d)
+# The Grafana dashboard in docs/ graphs only families this daemon exposes
+# (the peers' appear with peers: parklog_peer_*; checked by name pattern).
+dash = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                   "../../docs/grafana-dashboard.json")))
+for p in dash["panels"]:
+    for t in p["targets"]:
+        for m in re.findall(r"parklog_[a-z_]+", t["expr"]):
+            base = re.sub(r"_(bucket|sum|count)$", "", m)
+            check(base in names or base.startswith("parklog_peer_"),
+                  "dashboard panel %r uses %s, not exposed" % (p["title"], m), d)
 # an exit moves today's exits (the fee depends on the tariff: only that it is counted)
 st, body, _ = d.req("POST", "/api/edge/barrier/open",
                     {"edge_id": "exit-1", "plate_id": "29A12345", "vehicle": "car"})
@@ -96,8 +108,6 @@ d2.stop()
 
 # 3. -n checks the key.
 import subprocess  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
 import tempfile  # noqa: E402
 for bad, why in (({"metrics_allow": "127.0.0.1"}, "expected an array"),
                  ({"metrics_allow": ["localhost"]}, "numeric"),
