@@ -57,6 +57,15 @@ typedef struct api_edge {
 	int auto_exit_free;		/* open an exit whose fee is 0 */
 } api_edge;
 
+/* Addresses that may read /metrics without the operator token (a
+ * Prometheus server scraping over the network, loopback by default). */
+#define API_METRICS_ALLOW_MAX	16
+#define API_ADDR_STR_MAX	46	/* INET6_ADDRSTRLEN */
+typedef struct api_addr_list {
+	char addr[API_METRICS_ALLOW_MAX][API_ADDR_STR_MAX];	/* numeric */
+	size_t n;
+} api_addr_list;
+
 typedef struct api_capacity {
 	char vehicle[LOG_VEHICLE_MAX + 1];
 	uint64_t capacity;
@@ -75,6 +84,7 @@ typedef struct api_policy {
 	unsigned idem_key_ttl_s;	/* Idempotency-Keys remembered; 0: 86400 */
 	unsigned camera_offline_s;	/* no heartbeat for this long: offline */
 	api_time_policy time;		/* edge_ts bounds (api/edgetime.h) */
+	api_addr_list metrics_allow;	/* /metrics without a token from these */
 } api_policy;
 
 /* A barrier command's outcome, as the gate channel reports it. */

@@ -417,11 +417,11 @@ static void api__announce(const api__write *w)
 	static const char *names[] = { "", "ENTRY_PENDING", "EXIT", "ENTRY_CONFIRMED" };
 
 	if (w->action == API__ACT_EXIT)
-		msg_info("Appended EXIT: %s (%s), session %s, fee %" PRId64,
+		msg_debug("Appended EXIT: %s (%s), session %s, fee %" PRId64,
 		    w->out_view, w->event_id, w->has_entry ? w->session : "none",
 		    w->fee);
 	else
-		msg_info("Appended %s: %s (%s)", names[w->action], w->out_view,
+		msg_debug("Appended %s: %s (%s)", names[w->action], w->out_view,
 		    w->event_id);
 }
 

@@ -279,6 +279,21 @@ static const api_edge *api__edge_of(const api__policy *pol, const char *id)
 	return NULL;
 }
 
+void api__cameras_count(api__cameras *c, unsigned offline_s, int64_t now,
+    size_t *known, size_t *online)
+{
+	*known = *online = 0;
+	pthread_mutex_lock(&c->mu);
+	for (size_t j = 0; j < c->n; j++) {
+		if (c->v[j].last_seen < 0)
+			continue;
+		(*known)++;
+		if (now - c->v[j].last_seen <= (int64_t)offline_s * 1000)
+			(*online)++;
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
 /* Configured edges first (heard from or not), then the others heard. */
 static int api__cameras_list(api__cameras *c, const api__policy *pol, cJSON *arr,
     int64_t now, int *online)

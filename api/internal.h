@@ -27,6 +27,7 @@ typedef struct api__policy {
 	unsigned idem_key_ttl_s;
 	unsigned camera_offline_s;
 	api_time_policy time;
+	api_addr_list metrics_allow;
 } api__policy;
 
 api__policy *api__policy_get(api_server *srv);
@@ -38,7 +39,9 @@ typedef struct api__req api__req;
 typedef enum MHD_Result (*api__handler)(api__req *r);
 
 enum { API__GET = 1, API__POST = 2 };
-enum api__auth_kind { API__AUTH_NONE = 0, API__AUTH_EDGE, API__AUTH_OPERATOR };
+/* METRICS: the operator's token, or a client address in metrics_allow. */
+enum api__auth_kind { API__AUTH_NONE = 0, API__AUTH_EDGE, API__AUTH_OPERATOR,
+	API__AUTH_METRICS };
 
 typedef struct api__route {
 	const char *path;	/* exact; a prefix if it ends with '/' */
@@ -102,6 +105,9 @@ void api__cameras_detect(api__cameras *c, const api_detection *d, int64_t now);
 int api__cameras_last_detection(api__cameras *c, const char *edge_id,
     const char *plate, int64_t now, api_detection *out);
 enum MHD_Result api__h_cameras(api__req *r);
+/* Edges heard from at all (*known) and within offline_s of now (*online). */
+void api__cameras_count(api__cameras *c, unsigned offline_s, int64_t now,
+    size_t *known, size_t *online);
 
 /* ---- live events (events.c) and the console's files (console.c) ------- */
 
@@ -223,6 +229,9 @@ struct api_server {
 	api__cameras *cams;
 	api__events *events;
 	api__metrics m;
+	/* the per-minute summary of appends (events hub thread only) */
+	int64_t sum_at_ms;
+	uint64_t sum_seen[4];
 	int64_t started_ms;
 	int abandoned;			/* stop gave up: MHD still runs */
 };

@@ -158,11 +158,15 @@ static void api__m_writer(FILE *f, api_server *srv)
 	uint64_t cum = 0;
 
 	log_writer_get_stats(srv->writer, &ws);
-	fprintf(f, "# TYPE parklog_writer_commits_total counter\n"
+	fprintf(f, "# HELP parklog_writer_commits_total Group commits of the "
+	    "log writer.\n# TYPE parklog_writer_commits_total counter\n"
 	    "parklog_writer_commits_total %" PRIu64 "\n"
+	    "# HELP parklog_writer_failed_commits_total Commits that failed "
+	    "(their requests were refused; e.g. a full disk).\n"
 	    "# TYPE parklog_writer_failed_commits_total counter\n"
 	    "parklog_writer_failed_commits_total %" PRIu64 "\n"
-	    "# TYPE parklog_writer_events_total counter\n"
+	    "# HELP parklog_writer_events_total Events committed by the writer, "
+	    "own and from peers.\n# TYPE parklog_writer_events_total counter\n"
 	    "parklog_writer_events_total %" PRIu64 "\n",
 	    ws.commits, ws.failed_commits, ws.events);
 	fputs("# HELP parklog_writer_batch_jobs Jobs per group commit.\n"
@@ -178,6 +182,7 @@ static void api__m_writer(FILE *f, api_server *srv)
 	    "# TYPE parklog_writer_commit_seconds summary\n"
 	    "parklog_writer_commit_seconds_sum %.6f\n"
 	    "parklog_writer_commit_seconds_count %" PRIu64 "\n"
+	    "# HELP parklog_writer_commit_seconds_max Longest commit since start.\n"
 	    "# TYPE parklog_writer_commit_seconds_max gauge\n"
 	    "parklog_writer_commit_seconds_max %.6f\n",
 	    (double)ws.commit_ns_total / 1e9, ws.commits,
@@ -198,12 +203,15 @@ static int api__m_log(FILE *f, api_server *srv)
 		return rc;
 	fprintf(f, "# HELP parklog_log_events Events held in the log.\n"
 	    "# TYPE parklog_log_events gauge\nparklog_log_events %" PRIu64 "\n"
+	    "# HELP parklog_log_streams Streams (origin, epoch) in the log.\n"
 	    "# TYPE parklog_log_streams gauge\nparklog_log_streams %" PRIu64 "\n"
+	    "# HELP parklog_log_plates Distinct plates in the log.\n"
 	    "# TYPE parklog_log_plates gauge\nparklog_log_plates %" PRIu64 "\n"
 	    "# HELP parklog_log_map_used_bytes Bytes of the LMDB map in use.\n"
 	    "# TYPE parklog_log_map_used_bytes gauge\n"
 	    "parklog_log_map_used_bytes %" PRIu64 "\n"
-	    "# TYPE parklog_log_map_size_bytes gauge\n"
+	    "# HELP parklog_log_map_size_bytes Size of the LMDB map (grown "
+	    "before it fills).\n# TYPE parklog_log_map_size_bytes gauge\n"
 	    "parklog_log_map_size_bytes %" PRIu64 "\n"
 	    "# HELP parklog_log_peer_events_ahead_total Peer events dated "
 	    "beyond the skew ahead of our clock when received (stored, they "
@@ -213,6 +221,63 @@ static int api__m_log(FILE *f, api_server *srv)
 	    st.events, st.streams, st.plates, st.map_used, st.map_size,
 	    st.peer_ahead);
 	return 0;
+}
+
+/* Vehicles inside per class, and the places configured for each. */
+static void api__m_inside(FILE *f, const api__policy *pol, const proj_summary *sum)
+{
+	fprintf(f, "# HELP parklog_vehicles_inside Vehicles inside now, by "
+	    "class.\n# TYPE parklog_vehicles_inside gauge\n"
+	    "parklog_vehicles_inside{vehicle=\"all\"} %" PRIu64 "\n", sum->inside);
+	for (size_t i = 0; i < sum->nclasses; i++)
+		fprintf(f, "parklog_vehicles_inside{vehicle=\"%s\"} %" PRIu64 "\n",
+		    sum->classes[i].vehicle, sum->classes[i].inside);
+	if (pol->ncapacity == 0)
+		return;
+	fputs("# HELP parklog_capacity Places configured, by class.\n"
+	    "# TYPE parklog_capacity gauge\n", f);
+	for (size_t i = 0; i < pol->ncapacity; i++)
+		fprintf(f, "parklog_capacity{vehicle=\"%s\"} %" PRIu64 "\n",
+		    pol->capacity[i].vehicle, pol->capacity[i].capacity);
+}
+
+/* What an operator graphs: who is inside, today's business, the gates. */
+static int api__m_business(FILE *f, api_server *srv)
+{
+	api__policy *pol = api__policy_get(srv);
+	int64_t now = api__now_ms();
+	size_t known, online;
+	proj_summary sum;
+	proj_day day;
+	log_txn *t;
+	int rc;
+
+	if ((rc = log_txn_begin(srv->store, 0, &t)) == 0) {
+		if ((rc = proj_summary_get(srv->proj, t, &sum)) == 0)
+			rc = proj_day_get(srv->proj, t, proj_local_day(srv->proj, now), &day);
+		log_txn_abort(t);
+	}
+	if (rc == 0)
+		api__m_inside(f, pol, &sum);
+	if (rc == 0)
+		fprintf(f, "# HELP parklog_today_entries Entries today (facility's "
+		    "local day).\n# TYPE parklog_today_entries gauge\n"
+		    "parklog_today_entries %" PRIu64 "\n# HELP parklog_today_exits "
+		    "Exits today.\n# TYPE parklog_today_exits gauge\n"
+		    "parklog_today_exits %" PRIu64 "\n# HELP parklog_today_revenue "
+		    "Fees charged by today's exits, VND.\n# TYPE "
+		    "parklog_today_revenue gauge\nparklog_today_revenue %" PRId64 "\n",
+		    day.entries, day.exits, day.revenue);
+	api__cameras_count(srv->cams, pol->camera_offline_s, now, &known, &online);
+	fprintf(f, "# HELP parklog_gates_online Gates heard from within "
+	    "limits.camera_offline_s.\n# TYPE parklog_gates_online gauge\n"
+	    "parklog_gates_online %zu\n# HELP parklog_gates_known Gates heard "
+	    "from since start.\n# TYPE parklog_gates_known gauge\n"
+	    "parklog_gates_known %zu\n# HELP parklog_build_info The running "
+	    "build.\n# TYPE parklog_build_info gauge\n"
+	    "parklog_build_info{version=\"%s\"} 1\n", online, known, PARKLOG_VERSION);
+	api__policy_put(pol);
+	return rc;
 }
 
 /* What the peers (or any other hooked module) add. */
@@ -247,6 +312,8 @@ enum MHD_Result api__h_metrics(api__req *r)
 	api__m_appends(f, r->srv);
 	api__m_writer(f, r->srv);
 	rc = api__m_log(f, r->srv);
+	if (rc == 0)
+		rc = api__m_business(f, r->srv);
 	if (rc == 0)
 		api__m_hook(f, r->srv);
 	if (fclose(f) != 0 || rc != 0) {

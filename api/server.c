@@ -1,8 +1,11 @@
 /* api/server.c — the MHD daemon, routing, request bodies, suspend/resume,
  * policy snapshots and the server's lifecycle. See api.h. */
 #include "api/internal.h"
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,7 +38,7 @@ const api__route api__routes[] = {
 	/* The console's files: no data in them, so no auth (console.c). */
 	{ "/", API__GET, API__AUTH_NONE, api__h_console },
 	{ "/console/", API__GET, API__AUTH_NONE, api__h_console },
-	{ "/metrics", API__GET, API__AUTH_OPERATOR, api__h_metrics },
+	{ "/metrics", API__GET, API__AUTH_METRICS, api__h_metrics },
 };
 const size_t api__nroutes = sizeof api__routes / sizeof api__routes[0];
 
@@ -95,6 +98,7 @@ static api__policy *api__policy_new(const api_policy *in)
 	p->idem_key_ttl_s = in->idem_key_ttl_s ? in->idem_key_ttl_s : 86400;
 	p->camera_offline_s = in->camera_offline_s;
 	p->time = in->time;
+	p->metrics_allow = in->metrics_allow;
 	return p;
 }
 
@@ -114,15 +118,40 @@ static void api__offline(void *srv, const char *edge_id)
 	api__events_camera(srv, edge_id, NULL, 0, 0);
 }
 
+/* Each append is a debug line; at info, one line a minute says what the
+ * minute held (a quiet minute says nothing). Hub thread only. */
+static void api__summary(api_server *srv, int64_t now)
+{
+	uint64_t d[4];
+
+	if (srv->sum_at_ms == 0)
+		srv->sum_at_ms = now;
+	if (now - srv->sum_at_ms < 60000)
+		return;
+	srv->sum_at_ms = now;
+	for (int t = 1; t <= 3; t++) {
+		uint64_t v = atomic_load(&srv->m.appends[t]);
+
+		msg_assert(v >= srv->sum_seen[t]);
+		d[t] = v - srv->sum_seen[t];
+		srv->sum_seen[t] = v;
+	}
+	if (d[1] + d[2] + d[3] > 0)
+		msg_info("last minute: %" PRIu64 " entries, %" PRIu64 " confirmed, %"
+		    PRIu64 " exits", d[1], d[2], d[3]);
+}
+
 /* The events hub's tick: edges whose heartbeats stopped go offline on the
- * console now, not at its next poll. */
+ * console now, not at its next poll; the appends' summary. */
 static void api__sweep(void *ctx)
 {
 	api_server *srv = ctx;
 	api__policy *p = api__policy_get(srv);
+	int64_t now = api__now_ms();
 
-	api__cameras_sweep(srv->cams, p->camera_offline_s, api__now_ms(), api__offline, srv);
+	api__cameras_sweep(srv->cams, p->camera_offline_s, now, api__offline, srv);
 	api__policy_put(p);
+	api__summary(srv, now);
 }
 
 int api_server_gate_auth(api_server *srv, const char *edge_id, const char *token)
@@ -196,6 +225,37 @@ static const char *api__header(api__req *r, const char *name)
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
+/* The client's numeric address ("::ffff:" of a mapped IPv4 dropped), or "". */
+static void api__client_addr(api__req *r, char *buf, size_t len)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn,
+	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
+	const void *a = NULL;
+
+	buf[0] = '\0';
+	if (sa != NULL && sa->sa_family == AF_INET)
+		a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+	else if (sa != NULL && sa->sa_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+	if (a == NULL || inet_ntop(sa->sa_family, a, buf, (socklen_t)len) == NULL)
+		buf[0] = '\0';
+	else if (strncmp(buf, "::ffff:", 7) == 0 && strchr(buf + 7, '.') != NULL)
+		memmove(buf, buf + 7, strlen(buf + 7) + 1);
+}
+
+/* /metrics: a listed scraper's address, or else the operator's token. */
+static int api__metrics_allowed(api__req *r)
+{
+	char addr[API_ADDR_STR_MAX];
+
+	api__client_addr(r, addr, sizeof addr);
+	for (size_t i = 0; i < r->pol->metrics_allow.n && addr[0] != '\0'; i++)
+		if (strcmp(addr, r->pol->metrics_allow.addr[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* Checks that need no body: route, method, shutdown, operator auth,
  * declared size. Sets r->pre_status on a refusal. */
 static void api__precheck(api__req *r, const char *url, const char *method)
@@ -209,6 +269,10 @@ static void api__precheck(api__req *r, const char *url, const char *method)
 		st = MHD_HTTP_SERVICE_UNAVAILABLE;
 		why = "shutting down";
 	}
+	if (st == 0 && api__routes[r->route].auth == API__AUTH_METRICS &&
+	    !api__metrics_allowed(r))
+		st = (unsigned)api_auth_operator(r->pol->operator_token,
+		    api__header(r, MHD_HTTP_HEADER_AUTHORIZATION), &why);
 	if (st == 0 && api__routes[r->route].auth == API__AUTH_OPERATOR) {
 		st = (unsigned)api_auth_operator(r->pol->operator_token,
 		    api__header(r, MHD_HTTP_HEADER_AUTHORIZATION), &why);

@@ -16,8 +16,15 @@ enum msg_level {
 	MSG_DEBUG = 2	/* + debug detail (-v) */
 };
 
-/* Set the program name prefixed to every line and the level. */
+/*
+ * Set the program name prefixed to every line and the level. Under journald
+ * (stderr is the stream named by JOURNAL_STREAM) lines carry an sd-daemon
+ * "<N>" priority prefix and no timestamp of their own; elsewhere
+ * "TIMESTAMP prog tag: text".
+ */
 void msg_init(const char *progname, int level);
+/* 1 if `journal_stream` ("dev:ino", JOURNAL_STREAM's form) names stderr. */
+int msg_stderr_is_journal(const char *journal_stream);
 int msg_level(void);
 
 /* warn: message + ": " + strerror(errno); warnx: message only. */

@@ -8,8 +8,9 @@ set -eu
 export DEBIAN_FRONTEND=noninteractive
 
 build="build-essential cmake pkg-config liblmdb-dev libmicrohttpd-dev
-  libwebsockets-dev libcjson-dev libgpiod-dev libxxhash-dev"
-tests="lmdb-utils curl python3 python3-websockets iproute2 procps chromium"
+  libwebsockets-dev libcjson-dev libgpiod-dev libxxhash-dev libsystemd-dev"
+tests="lmdb-utils curl python3 python3-websockets iproute2 procps chromium
+  debootstrap systemd-container man-db"
 extra="wrk hyperfine clang libclang-rt-14-dev linux-perf"
 
 pkgs="$build"
@@ -23,6 +24,13 @@ for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing="$missing $p"
 done
+if [ -n "$missing" ] && [ "$(id -u)" != 0 ]; then
+	# A user without root who has the packages needs nothing from here.
+	echo "parklog needs these Debian packages:$missing" >&2
+	echo "install them as root: apt-get install$missing" >&2
+	echo "(or run this script as root; it runs apt-get itself)" >&2
+	exit 1
+fi
 if [ -n "$missing" ]; then
 	apt-get update -qq
 	# shellcheck disable=SC2086

@@ -3,7 +3,9 @@
 # verbatim but for the port: the embedded default on a free loopback port.
 # Usage: seed_test1.sh PARKLOGD
 . "$(dirname "$0")/lib.sh"
-pl_start "$1"
+# -v: each append is a debug message since issue 17 (a summary a minute
+# at info); the seed's test reads the per-append line.
+pl_start "$1" -v
 PORT=${PL_BASE##*:}
 
 out=$(

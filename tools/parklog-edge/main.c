@@ -14,13 +14,17 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <systemd/sd-daemon.h>
 
 #include "msg/msg.h"
 #include "tools/parklog-edge/edge_agent.h"
@@ -111,6 +115,32 @@ static void read_stdin(input *in, edge_agent *a)
 	}
 }
 
+/* Under systemd's watchdog: half its interval in ms, else 0. */
+static int watchdog_ms(void)
+{
+	uint64_t usec = 0;
+
+	if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
+		return 0;
+	return usec / 2000 > INT_MAX ? INT_MAX : (int)(usec / 2000);
+}
+
+/* Kick the watchdog from the loop itself: a loop stuck anywhere stops it. */
+static int watchdog_kick(int wd_ms, struct timespec *last, int wait_ms)
+{
+	struct timespec now;
+
+	if (wd_ms == 0)
+		return wait_ms;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if ((now.tv_sec - last->tv_sec) * 1000 + (now.tv_nsec - last->tv_nsec) / 1000000
+	    >= wd_ms) {
+		sd_notify(0, "WATCHDOG=1");
+		*last = now;
+	}
+	return wait_ms < 0 || wait_ms > wd_ms ? wd_ms : wait_ms;
+}
+
 /* Until SIGTERM/SIGINT; stdin at EOF just stops being read. */
 static void run(edge_agent *a, edge_barrier *bar, edge_gate *gate, edge_reads *reads,
     int sfd)
@@ -119,10 +149,11 @@ static void run(edge_agent *a, edge_barrier *bar, edge_gate *gate, edge_reads *r
 	struct pollfd p[5];
 	char line[EDGE_READ_MAX + 1];
 	edge_gate_cmd cmd;
-	int wait_ms;
+	struct timespec kicked = { 0, 0 };
+	int wait_ms, wd_ms = watchdog_ms();
 
 	for (;;) {
-		wait_ms = edge_agent_tick(a);
+		wait_ms = watchdog_kick(wd_ms, &kicked, edge_agent_tick(a));
 		p[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		p[1] = (struct pollfd){ .fd = in.eof ? -1 : STDIN_FILENO, .events = POLLIN };
 		p[2] = (struct pollfd){ .fd = edge_barrier_sensor_fd(bar), .events = POLLIN };
@@ -228,7 +259,11 @@ int main(int argc, char **argv)
 		msg_warnx("%s", err);
 		goto out;
 	}
+	/* Under systemd (Type=notify): started, barrier and queue open. */
+	sd_notifyf(0, "READY=1\nSTATUS=%s: central %s:%s", cf.id, cf.central[0].host,
+	    cf.central[0].port);
 	run(&a, bar, gate, reads, sfd);
+	sd_notify(0, "STOPPING=1");
 	msg_info("stopping: barrier closed and released");
 	rc = 0;
 out:

@@ -62,6 +62,9 @@ void conf_default(conf *c)
 	c->time_skew_ms = 2000;
 	c->time_offline_horizon_s = 86400;
 	c->time_max_drift_ms = 10000;
+	strcpy(c->metrics_allow[0], "127.0.0.1");
+	strcpy(c->metrics_allow[1], "::1");
+	c->nmetrics_allow = 2;
 }
 
 /* ---------------------------------------------------- value rules (pure) */
@@ -578,6 +581,34 @@ static int conf__capacity(const conf__ctx *x, const cJSON *v, conf *c)
 	return 0;
 }
 
+/* metrics_allow: numeric addresses, kept in inet_ntop's form so that the
+ * api compares them with the client's as strings. */
+static int conf__metrics_allow(const conf__ctx *x, const cJSON *v, conf *c)
+{
+	unsigned char bin[sizeof(struct in6_addr)];
+	const cJSON *it;
+	char p[CONF__PATH];
+	int i = 0, af;
+
+	if (!cJSON_IsArray(v))
+		return conf__fail(x, "metrics_allow", "expected an array of addresses");
+	if (cJSON_GetArraySize(v) > CONF_METRICS_ALLOW_MAX)
+		return conf__fail(x, "metrics_allow", "more than %d addresses",
+		    CONF_METRICS_ALLOW_MAX);
+	c->nmetrics_allow = 0;
+	cJSON_ArrayForEach(it, v) {
+		snprintf(p, sizeof p, "metrics_allow[%d]", i++);
+		if (!cJSON_IsString(it))
+			return conf__fail(x, p, "expected a string");
+		af = strchr(it->valuestring, ':') != NULL ? AF_INET6 : AF_INET;
+		if (inet_pton(af, it->valuestring, bin) != 1 || inet_ntop(af, bin,
+		    c->metrics_allow[c->nmetrics_allow], CONF_ADDR_STR_MAX) == NULL)
+			return conf__fail(x, p, "expected a numeric IPv4 or IPv6 address");
+		c->nmetrics_allow++;
+	}
+	return 0;
+}
+
 static const struct conf__limit {
 	const char *name;
 	long long lo, hi;
@@ -780,7 +811,7 @@ static int conf__root(const conf__ctx *x, const cJSON *root, conf *c)
 	static const char *const keys[] = { "this_central", "peer_centrals",
 	    "id", "data_dir", "http", "p2p", "gates", "durability", "messages",
 	    "utc_offset", "operator_token", "peer_secret", "edges", "peers",
-	    "tariff", "capacity", "limits", "time", "p2p_tls" };
+	    "tariff", "capacity", "limits", "time", "p2p_tls", "metrics_allow" };
 	const cJSON *it;
 
 	if (!cJSON_IsObject(root))
@@ -808,6 +839,9 @@ static int conf__root(const conf__ctx *x, const cJSON *root, conf *c)
 	if ((it = conf__get(root, "time")) != NULL && conf__time(x, it, c) != 0)
 		return -1;
 	if ((it = conf__get(root, "p2p_tls")) != NULL && conf__p2p_tls(x, it, c) != 0)
+		return -1;
+	if ((it = conf__get(root, "metrics_allow")) != NULL &&
+	    conf__metrics_allow(x, it, c) != 0)
 		return -1;
 	return 0;
 }

@@ -20,6 +20,8 @@
 #define CONF_MAX_PEERS	32
 #define CONF_TOKEN_MAX	128
 #define CONF_HOST_MAX	255
+#define CONF_METRICS_ALLOW_MAX	16
+#define CONF_ADDR_STR_MAX	46	/* INET6_ADDRSTRLEN */
 
 enum conf_direction { CONF_DIR_NONE = 0, CONF_DIR_ENTRY, CONF_DIR_EXIT };
 
@@ -73,6 +75,10 @@ typedef struct conf {
 
 	proj_tariff tariff;		/* includes the facility UTC offset */
 	size_t ncapacity;
+	/* /metrics without the operator token from these numeric addresses
+	 * (default 127.0.0.1 and ::1) */
+	char metrics_allow[CONF_METRICS_ALLOW_MAX][CONF_ADDR_STR_MAX];
+	size_t nmetrics_allow;
 	conf_capacity capacity[PROJ_TARIFF_CLASSES];
 
 	/* limits */

@@ -24,6 +24,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <pthread.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "api/api.h"
 #include "gates/gate.h"
@@ -224,6 +227,11 @@ static int make_policy(const conf *c, api_policy *pol)
 	pol->time.skew_ms = c->time_skew_ms;
 	pol->time.offline_horizon_s = c->time_offline_horizon_s;
 	pol->time.max_drift_ms = c->time_max_drift_ms;
+	_Static_assert(CONF_METRICS_ALLOW_MAX <= API_METRICS_ALLOW_MAX &&
+	    CONF_ADDR_STR_MAX <= API_ADDR_STR_MAX, "metrics_allow fits the api's");
+	for (size_t i = 0; i < c->nmetrics_allow; i++)
+		memcpy(pol->metrics_allow.addr[i], c->metrics_allow[i], CONF_ADDR_STR_MAX);
+	pol->metrics_allow.n = c->nmetrics_allow;
 	return 0;
 }
 
@@ -643,22 +651,53 @@ out:
 	free(nc);
 }
 
-/* Wait for signals; returns when asked to stop. */
+/*
+ * The systemd watchdog's kick interval: half of WATCHDOG_USEC, or 0 when no
+ * watchdog is asked for (or when not run by systemd at all).
+ */
+static struct timespec watchdog_interval(void)
+{
+	struct timespec ts = { 0, 0 };
+	uint64_t usec = 0;
+
+	if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
+		usec /= 2;
+		ts.tv_sec = (time_t)(usec / 1000000);
+		ts.tv_nsec = (long)(usec % 1000000) * 1000;
+	}
+	return ts;
+}
+
+/*
+ * Wait for signals; returns when asked to stop. Under systemd it tells the
+ * manager about reloads and stops, and kicks the watchdog from this loop:
+ * a main thread stuck anywhere stops the kicks and systemd restarts it.
+ */
 static void serve(node *n, const flags *fl, const sigset_t *set)
 {
+	struct timespec wd = watchdog_interval();
 	int sig;
 
 	for (;;) {
-		if (sigwait(set, &sig) != 0)
+		if (wd.tv_sec != 0 || wd.tv_nsec != 0)
+			sig = sigtimedwait(set, NULL, &wd);
+		else if (sigwait(set, &sig) != 0)
+			sig = -1;
+		if (sig < 0) {
+			sd_notify(0, "WATCHDOG=1");
 			continue;
+		}
 		if (sig == SIGHUP) {
+			sd_notify(0, "RELOADING=1");
 			if (fl->file == NULL)
 				msg_info("reload: no configuration file (embedded "
 				    "default); nothing to reload");
 			else
 				reload(n, fl);
+			sd_notify(0, "READY=1");
 			continue;
 		}
+		sd_notify(0, "STOPPING=1");
 		msg_info("%s: stopping: answering requests in flight, draining "
 		    "the log writer", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		return;
@@ -703,6 +742,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	announce(&n, &fl);
+	/* Every listener is up and the log is open: the service is ready. */
+	sd_notifyf(0, "READY=1\nSTATUS=%s: HTTP on %s:%d\nMAINPID=%lu", n.cf->id,
+	    n.cf->http.host, n.cf->http.port, (unsigned long)getpid());
 	serve(&n, &fl, &set);
 	node_stop(&n);
 	msg_info("stopped");

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,6 +65,37 @@ TEST(long_message_is_cut_to_one_line)
 
 	capture(out, sizeof out, emit_long);
 	T_ASSERT(strchr(out, '\n') == out + strlen(out) - 1);
+}
+
+static void emit_journal(void)
+{
+	char js[64];
+	struct stat st;
+
+	fstat(STDERR_FILENO, &st);
+	snprintf(js, sizeof js, "%llu:%llu", (unsigned long long)st.st_dev,
+	    (unsigned long long)st.st_ino);
+	setenv("JOURNAL_STREAM", js, 1);
+	msg_init("tmsg", MSG_DEBUG);
+	msg_info("shown %d", 1);
+	msg_warnx("careful");
+	msg_debug("detail");
+	setenv("JOURNAL_STREAM", "1:2", 1);	/* another stream: not journald */
+	msg_init("tmsg", MSG_INFO);
+	msg_info("plain");
+	unsetenv("JOURNAL_STREAM");
+}
+
+TEST(journald_priorities_without_timestamps)
+{
+	char out[4096];
+
+	capture(out, sizeof out, emit_journal);
+	T_ASSERT(strncmp(out, "<6>shown 1\n<4>warning: careful\n<7>detail\n", 40) == 0);
+	T_ASSERT(strstr(out, "Z tmsg info: plain\n") != NULL);
+	T_ASSERT(msg_stderr_is_journal(NULL) == 0);
+	T_ASSERT(msg_stderr_is_journal("garbage") == 0);
+	T_ASSERT(msg_stderr_is_journal("1:2x") == 0);
 }
 
 static void emit_assert_fail(void)
