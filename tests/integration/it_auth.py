@@ -25,6 +25,9 @@ CONF = {
                "classes": {"default": {"mode": "hourly", "free_min": 0, "per_hour": 25000}}},
     "capacity": {"car": 100},
     "limits": {"idempotency_window_ms": 0, "max_body": 4096},
+    # no scraper allowed without the token, so /metrics is checked like the
+    # rest of the operator API (it_metrics covers metrics_allow)
+    "metrics_allow": [],
 }
 d = Daemon(sys.argv[1], config=CONF)
 d.op_token = "op-secret-0123456789"

@@ -106,6 +106,20 @@ def ev(name, **kw):
     return lambda o: o.get("event") == name and all(o.get(k) == v for k, v in kw.items())
 
 
+def gate_connected(edge_id, timeout=10):
+    """Wait until the central holds edge_id's gate channel: a barrier
+    command sent before that finds the gate offline (a race of the test,
+    not of the system, under load)."""
+    end = time.time() + timeout
+    while time.time() < end:
+        st, c, _ = d.req("GET", "/api/cameras")
+        for cam in c.get("cameras", []) if st == 200 else []:
+            if cam.get("camera_id") == edge_id and cam.get("gate", {}).get("connected"):
+                return
+        time.sleep(0.05)
+    raise AssertionError("gate channel of %s never connected" % edge_id)
+
+
 def history(plate):
     st, h, _ = d.req("GET", "/api/parking/history?plate=" + plate)
     check(st == 200, "history %s" % h, d)
@@ -118,6 +132,8 @@ try:
     READS = free_port()
     gout = Edge("gate-out", {"token": TOK_OUT, "direction": "EXIT", "vehicle": "car",
                              "reads_http": "127.0.0.1:%d" % READS})
+    gate_connected("gate-in")
+    gate_connected("gate-out")
     # Entry: read -> detection -> open -> barrier -> passed -> close -> confirmed.
     gin.read("29A-123.45", plate_view="29A-123.45", confidence=0.97)
     det = gin.expect(ev("detection", plate_id="29A12345"), "detection")
