@@ -40,6 +40,8 @@
 #define API_DBS		1	/* named databases the api opens (extra_dbs) */
 #define API_TOKEN_MAX	128
 #define API_HOST_MAX	255
+#define API_ORIGIN_MAX	255	/* one CORS origin or address */
+#define API_LIST_MAX	2047	/* a list of them, comma-separated */
 
 typedef struct api_server api_server;
 
@@ -75,6 +77,11 @@ typedef struct api_policy {
 	unsigned idem_key_ttl_s;	/* Idempotency-Keys remembered; 0: 86400 */
 	unsigned camera_offline_s;	/* no heartbeat for this long: offline */
 	api_time_policy time;		/* edge_ts bounds (api/edgetime.h) */
+	/* The seed's clients (docs/seed-compat.md): comma-separated lists,
+	 * NULL or "": none. cors: origins allowed ("*": any); tokenless:
+	 * addresses or CIDR prefixes whose requests need no token. */
+	const char *cors;
+	const char *tokenless;
 } api_policy;
 
 /* A barrier command's outcome, as the gate channel reports it. */
@@ -165,6 +172,13 @@ void api_server_committed(api_server *srv, const log_commit_info *ci);
 /* The gate channel's view of edge_id changed (connected or not): pushed
  * to the console's live stream as "gate". Any thread; srv may be NULL. */
 void api_server_gate_event(api_server *srv, const char *edge_id, int connected);
+
+/* The allowed value of Access-Control-Allow-Origin for origin under the
+ * list (api_policy.cors): "*", origin itself, or NULL (none). */
+const char *api_cors_allow(const char *list, const char *origin);
+struct sockaddr;
+/* Is sa one of list's addresses or prefixes ("10.0.0.0/24", "::1")? */
+int api_tokenless_addr(const char *list, const struct sockaddr *sa);
 
 /* The bound port (useful with port 0). */
 int api_server_port(const api_server *srv);

@@ -89,6 +89,10 @@ typedef struct conf {
 	unsigned time_skew_ms;		/* ahead of our clock, default 2000 */
 	unsigned time_offline_horizon_s; /* older: refused, default 86400 */
 	unsigned time_max_drift_ms;	/* gate clock offset, default 10000 */
+
+	/* "seed": the seed's clients (docs/seed-compat.md), comma-separated */
+	char seed_cors[2048];		/* CORS origins, default "*"; "" = none */
+	char seed_tokenless[2048];	/* addresses needing no token, default "" */
 } conf;
 
 /* Fill c with the embedded default (DESIGN.md, Programs). */

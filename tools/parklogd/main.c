@@ -222,6 +222,8 @@ static int make_policy(const conf *c, api_policy *pol)
 	pol->time.skew_ms = c->time_skew_ms;
 	pol->time.offline_horizon_s = c->time_offline_horizon_s;
 	pol->time.max_drift_ms = c->time_max_drift_ms;
+	pol->cors = c->seed_cors;
+	pol->tokenless = c->seed_tokenless;
 	return 0;
 }
 
