@@ -373,6 +373,9 @@ static void api__ws_event(api__wsc *c, const char *p, size_t n)
 	for (size_t i = 0; i < r->pol->nedges; i++)
 		if (strcmp(r->pol->edges[i].id, c->edge_id) == 0)
 			r->edge = &r->pol->edges[i];
+	/* heard from, as an HTTP call (api__auth_edge) would say */
+	api__cameras_seen(srv->cams, c->edge_id, api__now_ms(),
+	    (int64_t)r->pol->camera_offline_s * 1000);
 	r->job.run = api__run;
 	r->job.done = api__ws_job_done;
 	r->job.arg = r;
@@ -434,7 +437,6 @@ static int api__ws_register(api__ws *h, api__wsc *c, const char *p, size_t n)
 	snprintf(buf, sizeof buf, "{\"type\":\"connected\",\"message\":"
 	    "\"Edge '%s' registered successfully\"}", c->edge_id);
 	api__wsc_queue(c, API_WS_TEXT, buf, strlen(buf));
-	api__cameras_seen(c->srv->cams, c->edge_id, api__now_ms(), 0);
 	return 0;
 }
 

@@ -225,4 +225,23 @@ check(len(rows) == 1 and rows[0]["status"] == "OUT" and rows[0]["fee_tariff"] ==
       "out-of-order drain ends with one closed stay: %s" % rows, d)
 st, b = fe("GET", "/api/parking/history?in_parking_only=true")
 check(all(r["plate_id"] != "51F99999" for r in b["history"]), "not inside forever: %s" % b, d)
+
+
+# ---- shutdown with sockets open: they are closed (1001), the daemon exits 0
+async def shutdown():
+    socks = [await websockets.connect(WS + p) for p in ("/ws/cameras", "/ws/history", "/ws/edge")]
+    await socks[2].send(json.dumps({"edge_id": 1}))
+    await recv_json(socks[2], "connected")
+    t = time.time()
+    rc = await asyncio.get_running_loop().run_in_executor(None, d.stop)
+    check(rc == 0 and time.time() - t < 10, "stop with sockets open: rc %s in %.1f s" %
+          (rc, time.time() - t), d)
+    for w in socks:
+        try:
+            while True:
+                await asyncio.wait_for(w.recv(), 5)
+        except websockets.ConnectionClosed as e:
+            check(e.code in (1001, 1006), "closed at shutdown: %s" % e.code, d)
+
+asyncio.run(shutdown())
 print("it_seed_clients: ok")
