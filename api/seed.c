@@ -6,14 +6,33 @@
  * success. */
 #include "api/internal.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define API__NOT_YET "not supported by parklog yet: settings, staff, passes " \
 	"and history corrections need operator events (issue 14); edit the " \
 	"configuration file and reload (SIGHUP) meanwhile"
+
+/* The port this request came in on (srv->port is set after MHD's thread
+ * started: read it there and the two threads race, formally). */
+static int api__local_port(api__req *r)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn,
+	    MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct sockaddr_storage ss;
+	socklen_t n = sizeof ss;
+
+	if (ci == NULL || getsockname(ci->connect_fd, (struct sockaddr *)&ss, &n) != 0)
+		return 0;
+	return ntohs(ss.ss_family == AF_INET6 ?
+	    ((struct sockaddr_in6 *)&ss)->sin6_port :
+	    ((struct sockaddr_in *)&ss)->sin_port);
+}
 
 static enum MHD_Result api__not_yet(api__req *r, const char *what)
 {
@@ -117,7 +136,7 @@ static cJSON *api__seed_config(api__req *r)
 	cJSON_AddStringToObject(c, "backend_type", "central");
 	if ((s = cJSON_AddObjectToObject(c, "server")) != NULL) {
 		cJSON_AddStringToObject(s, "host", r->srv->host);
-		cJSON_AddNumberToObject(s, "port", r->srv->port);
+		cJSON_AddNumberToObject(s, "port", api__local_port(r));
 	}
 	if ((s = cJSON_AddObjectToObject(c, "database")) != NULL)
 		cJSON_AddStringToObject(s, "db_file", "");
@@ -233,7 +252,7 @@ enum MHD_Result api__h_p2p_config(api__req *r)
 	}
 	cJSON_AddStringToObject(me, "id", srv->origin);
 	cJSON_AddStringToObject(me, "ip", srv->host);
-	cJSON_AddNumberToObject(me, "api_port", srv->port);
+	cJSON_AddNumberToObject(me, "api_port", api__local_port(r));
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(st, "peers")) {
 		cJSON *q = cJSON_CreateObject();
 		const cJSON *port = cJSON_GetObjectItemCaseSensitive(p, "peer_port");
