@@ -244,4 +244,18 @@ async def shutdown():
             check(e.code in (1001, 1006), "closed at shutdown: %s" % e.code, d)
 
 asyncio.run(shutdown())
+
+# ---- an idle socket outlives the HTTP idle timeout and request deadline
+d2 = Daemon(sys.argv[1], config={"limits": {"conn_timeout_s": 1, "request_deadline_s": 1}}).start()
+
+
+async def idle():
+    w = await websockets.connect("ws://127.0.0.1:%d/ws/cameras" % d2.port, ping_interval=None)
+    await recv_json(w, "cameras_update")
+    await asyncio.sleep(3)
+    await w.send("ping")
+    check(await recv_json(w, "pong") == "pong", "socket alive after 3 s idle", d2)
+    await w.close()
+
+asyncio.run(idle())
 print("it_seed_clients: ok")
