@@ -100,6 +100,7 @@ static void api__wsc_queue(api__wsc *c, int op, const void *p, size_t n)
 		c->out = b;
 		c->outcap = cap;
 	}
+	msg_assert(need <= c->outcap);	/* the queue stays within its buffer */
 	memcpy(c->out + c->outlen, h, hn);
 	memcpy(c->out + c->outlen + hn, p, n);
 	c->outlen = need;
@@ -567,6 +568,7 @@ static void api__ws_read(api__ws *h, api__wsc *c, api__wsev **evs)
 	if (!c->closing && rc < 0)
 		api__wsc_close(c, code, code == 1009 ? "message too big" :
 		    "protocol error");
+	msg_assert(used <= c->inlen);	/* parse never passes the bytes read */
 	memmove(c->in, c->in + used, c->inlen - used);
 	c->inlen -= used;
 }
@@ -612,6 +614,7 @@ static void api__ws_sweep(api__ws *h, int64_t now)
 		if (c->dead || (c->closing && c->outlen == 0)) {
 			*pp = c->next;
 			h->n--;
+			msg_assert(h->n >= 0);	/* counted at the handshake */
 			api__wsc_free(c);
 			continue;
 		}
