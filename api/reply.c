@@ -213,5 +213,12 @@ cJSON *api__session_json(const proj_session *s, int tz_min, int64_t now,
 	if (s->primary[0] != '\0')
 		cJSON_AddStringToObject(o, "primary", s->primary);
 	api__add_flags(o, s->flags);
+	/* the seed's row fields its UI reads (docs/seed-compat.md): camera
+	 * names are the gates' ids; no locations or anomalies are recorded */
+	api__add_str_or_null(o, "entry_camera_name", s->entry_edge);
+	api__add_str_or_null(o, "exit_camera_name", s->exit_edge);
+	cJSON_AddNullToObject(o, "last_location");
+	cJSON_AddNullToObject(o, "last_location_time");
+	cJSON_AddNumberToObject(o, "is_anomaly", 0);
 	return o;
 }

@@ -287,6 +287,7 @@ enum MHD_Result api__h_sync_config(api__req *r)
 		    "edge_cameras: missing or not an object");
 	if ((o = api__ok()) == NULL)
 		return api__reply(r, 500, NULL);
+	api__ws_cameras_changed(r->srv);	/* as the seed did */
 	cJSON_AddStringToObject(o, "message", "received; parklog does not relay "
 	    "video or control to edges, so their addresses are not kept");
 	return api__reply(r, MHD_HTTP_OK, o);

@@ -131,6 +131,9 @@ async def sockets():
     st, _, _ = d.req("POST", "/api/edge/heartbeat", hb)
     upd = await recv_json(cams, "cameras_update")
     check(upd["data"]["total"] == 2, "ws cameras push after heartbeat: %s" % upd, d)
+    st, _, _ = d.req("POST", "/api/edge/sync-config", {"edge_cameras": {}})
+    upd = await recv_json(cams, "cameras_update")
+    check(upd["data"]["total"] == 2, "ws cameras push after sync-config: %s" % upd, d)
 
     hist = await websockets.connect(WS + "/ws/history", extra_headers=hdr)
     e2 = await websockets.connect(WS + "/ws/edge")
@@ -155,6 +158,8 @@ async def sockets():
     st, b = fe("GET", "/api/parking/history?limit=5")
     row = b["history"][0]
     check(abs(row["entry_time_ms"] / 1000 - t0) < 2, "timestamp honoured: %s vs %s" % (row, t0), d)
+    check(row["is_anomaly"] == 0 and row["entry_camera_name"] == "1" and
+          row["exit_camera_name"] is None and "last_location" in row, "seed row fields: %s" % row, d)
 
     # EXIT at gate 2 over its socket (no answer): the session closes
     await e2.send(json.dumps(ev("EXIT", 2, "29A12345", "29A-123.45", p["event_id"], time.time())))
