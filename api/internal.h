@@ -206,6 +206,8 @@ struct api__req {
 	api__write w;
 	api__conn *gc;			/* its connection in srv->guard, or NULL */
 	int upgraded;			/* answered 101: the socket is ws.c's */
+	void *ws_pending;		/* ws.c's connection until MHD hands the
+					   socket over (api__ws_abandon) */
 };
 
 struct api_server {
@@ -285,6 +287,9 @@ enum MHD_Result api__h_ws(api__req *r);
 int api__ws_new(api__ws **out);
 void api__ws_stop(api__ws *h);
 void api__ws_free(api__ws *h);
+/* The 101 was never sent (MHD's thread, at the request's end): free the
+ * connection r->ws_pending that will never be handed a socket. */
+void api__ws_abandon(api_server *srv, void *wsc);
 /* After a commit (writer thread): history_update, edge pushes. */
 void api__ws_committed(api_server *srv, const log_commit_info *ci);
 /* A camera changed (heartbeat, offline): cameras_update to /ws/cameras. */

@@ -360,6 +360,8 @@ static void api__completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	 * socket sends no more requests: no deadline). */
 	if (!r->upgraded)
 		api__guard_next(srv->guard, r->gc);
+	if (r->ws_pending != NULL)
+		api__ws_abandon(srv, r->ws_pending);
 	api__policy_put(r->pol);
 	cJSON_Delete(r->detection);
 	free(r->body);

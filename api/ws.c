@@ -699,10 +699,12 @@ static void api__ws_upgraded(void *cls, struct MHD_Connection *conn,
 {
 	api__wsc *c = cls;
 	api__ws *h = c->srv->ws;
+	api__req *r = con_cls;
 	char *t = NULL;
 
 	(void)conn;
-	(void)con_cls;
+	if (r != NULL)
+		r->ws_pending = NULL;	/* handed over: the hub's from now on */
 	c->fd = sock;
 	c->urh = urh;
 	c->last_rx = api__now_ms();
@@ -793,10 +795,22 @@ enum MHD_Result api__h_ws(api__req *r)
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, "websocket");
 	MHD_add_response_header(resp, "Sec-WebSocket-Accept", accept);
 	r->upgraded = 1;
+	r->ws_pending = c;
 	ret = MHD_queue_response(r->conn, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
 	MHD_destroy_response(resp);
 	api__metrics_count(r->srv, r->route, MHD_HTTP_SWITCHING_PROTOCOLS);
 	return ret;
+}
+
+void api__ws_abandon(api_server *srv, void *wsc)
+{
+	api__wsc *c = wsc;
+
+	pthread_mutex_lock(&srv->ws->mu);
+	srv->ws->n--;
+	pthread_mutex_unlock(&srv->ws->mu);
+	free(c->in);
+	free(c);
 }
 
 /* ---- lifecycle ----------------------------------------------------------- */
