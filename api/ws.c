@@ -355,6 +355,9 @@ static void api__ws_event(api__wsc *c, const char *p, size_t n)
 		msg_warnx("ws: /ws/edge %s: %s", c->edge_id, err);
 		return;
 	}
+	/* the seed took a lot camera's ENTRY on this socket as a sighting */
+	if (e.type == API_EV1_ENTRY && strcmp(e.vehicle, "parking_lot") == 0)
+		e.type = API_EV1_LOCATION;
 	if (e.type == API_EV1_DETECTION || e.type >= API_EV1_UPDATE) {
 		msg_info("ws: /ws/edge %s: %s not recorded (not supported yet)",
 		    c->edge_id, e.type == API_EV1_DETECTION ? "DETECTION" :
@@ -486,8 +489,10 @@ static void api__ws_text(api__ws *h, api__wsc *c, const char *p, size_t n,
 		return;
 	ev->c = c;
 	ev->n = n;
+	ev->next = NULL;
 	memcpy(ev->p, p, n);
-	ev->next = *evs;
+	while (*evs != NULL)	/* in arrival order: an EXIT after its ENTRY */
+		evs = &(*evs)->next;
 	*evs = ev;
 }
 

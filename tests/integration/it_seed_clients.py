@@ -169,6 +169,29 @@ async def sockets():
     st, b = fe("GET", "/api/parking/history?limit=5")
     check(b["history"][0]["status"] == "OUT", "ws exit closed the session: %s" % b["history"][0], d)
 
+    # a lot camera's ENTRY on the socket is a sighting (as the seed): not an entry
+    await e2.send(json.dumps(dict(ev("ENTRY", 2, "43C11111", "43C-111.11", "lot-1", time.time()),
+                                  camera_type="PARKING_LOT")))
+    # ... and events of one socket are written in their order: ENTRY then EXIT
+    # (both frames in one TCP write, so that one read of the server gets both)
+    def frame(o):
+        p = json.dumps(o).encode()
+        n = len(p)
+        ln = bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126, n >> 8, n & 255])
+        return b"\x81" + ln + b"\0\0\0\0" + p       # a zero mask is a valid mask
+    e2.transport.write(frame(ev("ENTRY", 2, "60A22222", "60A-222.22", "m-1", time.time() - 60)) +
+                       frame(ev("EXIT", 2, "60A22222", "60A-222.22", "m-2", time.time())))
+    seen = []
+    while len(seen) < 2:
+        u = await recv_json(hist, "history_update")
+        if u["data"]["plate_id"] == "60A22222":
+            seen.append(u["data"]["event_type"])
+    check(seen == ["ENTRY", "EXIT"], "socket order kept: %s" % seen, d)
+    st, b = fe("GET", "/api/parking/history?search=60A22222")
+    check([r["status"] for r in b["history"]] == ["OUT"], "entry then exit: %s" % b, d)
+    st, b = fe("GET", "/api/parking/history?search=43C11111&in_parking_only=True")
+    check(b["history"] == [], "lot ENTRY recorded as an entry: %s" % b, d)
+
     # no edge_id: 1008
     bad = await websockets.connect(WS + "/ws/edge")
     await bad.send(json.dumps({"hello": 1}))
