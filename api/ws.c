@@ -342,6 +342,18 @@ static void api__ws_job_done(log_job *job, int rc)
 	free(r);
 }
 
+/* May this socket speak for edge_id? 0 (*e: its configuration, or NULL
+ * without edges) or the HTTP status an HTTP call would have had. */
+static int api__ws_auth(const api__wsc *c, const api__policy *pol,
+    const char *edge_id, const api_edge **e)
+{
+	const char *why;
+	int st = api_auth_edge(pol->edges, pol->nedges, edge_id,
+	    c->auth[0] ? c->auth : NULL, e, &why);
+
+	return (st == 401 || st == 403) && *e != NULL && c->tokenless ? 0 : st;
+}
+
 /* One Phase 1 event from an edge's socket through the writer, as HTTP's
  * (api__event1_prepare); no answer: the seed's edge expects none. */
 static void api__ws_event(api__wsc *c, const char *p, size_t n)
@@ -364,21 +376,22 @@ static void api__ws_event(api__wsc *c, const char *p, size_t n)
 		    "UPDATE/DELETE/LOCATION_UPDATE");
 		return;
 	}
-	if (strcmp(e.edge_id, c->edge_id) != 0) {
-		msg_warnx("ws: /ws/edge %s sent camera_id %s: ignored", c->edge_id,
-		    e.edge_id);
-		return;
-	}
 	if (atomic_load(&srv->stopping) || (r = calloc(1, sizeof *r)) == NULL)
 		return;
 	r->srv = srv;
 	r->pol = api__policy_get(srv);
 	r->route = (int)api__nroutes;
-	for (size_t i = 0; i < r->pol->nedges; i++)
-		if (strcmp(r->pol->edges[i].id, c->edge_id) == 0)
-			r->edge = &r->pol->edges[i];
+	/* another camera_id than the socket's edge_id: its own auth, with
+	 * what the socket showed (its token or its address) */
+	if (api__ws_auth(c, r->pol, e.edge_id, &r->edge) != 0) {
+		msg_warnx("ws: /ws/edge %s sent an event of camera %s: not allowed, "
+		    "ignored", c->edge_id, e.edge_id);
+		api__policy_put(r->pol);
+		free(r);
+		return;
+	}
 	/* heard from, as an HTTP call (api__auth_edge) would say */
-	api__cameras_seen(srv->cams, c->edge_id, api__now_ms(),
+	api__cameras_seen(srv->cams, e.edge_id, api__now_ms(),
 	    (int64_t)r->pol->camera_offline_s * 1000);
 	r->job.run = api__run;
 	r->job.done = api__ws_job_done;
@@ -420,12 +433,9 @@ static int api__ws_register(api__ws *h, api__wsc *c, const char *p, size_t n)
 	else if (cJSON_IsString(id) && api__ws_id_ok(id->valuestring))
 		snprintf(c->edge_id, sizeof c->edge_id, "%s", id->valuestring);
 	cJSON_Delete(o);
-	if (c->edge_id[0] != '\0') {
-		st = api_auth_edge(pol->edges, pol->nedges, c->edge_id,
-		    c->auth[0] ? c->auth : NULL, &e, &why);
-		if ((st == 401 || st == 403) && e != NULL && c->tokenless)
-			st = 0;
-	}
+	if (c->edge_id[0] != '\0' &&
+	    (st = api__ws_auth(c, pol, c->edge_id, &e)) != 0)
+		why = st == 403 && e == NULL ? "unknown edge" : "not allowed (token)";
 	api__policy_put(pol);
 	if (st != 0) {
 		snprintf(buf, sizeof buf, "%s", why);

@@ -105,6 +105,19 @@ async def sockets():
           "entry from gate 1 pushed to gate 2: %s" % p, d)
     u = json.loads(await asyncio.wait_for(h.recv(), 5))
     check(u["type"] == "history_update", "history from the tokenless UI: %s" % u, d)
+    # gate 2's socket (its token) cannot speak for gate 1; its own events go in
+    await e.send(json.dumps(dict(ev, event_id="spoof", timestamp=time.time(),
+                                 data={"plate_id": "77A77777", "plate_text": "77A-777.77"})))
+    await e.send(json.dumps(dict(ev, camera_id=2, camera_type="EXIT", event_id="own",
+                                 type="EXIT", timestamp=time.time(),
+                                 data={"plate_id": "30B67890", "plate_text": "30B-678.90"})))
+    while True:
+        u = json.loads(await asyncio.wait_for(h.recv(), 5))
+        if u["type"] == "history_update" and u["data"]["event_type"] == "EXIT":
+            break
+    check(u["data"]["plate_id"] == "30B67890", "gate 2's exit: %s" % u, d)
+    st, b, _ = req("127.0.0.2", "GET", "/api/parking/history?search=77A77777")
+    check(b["history"] == [], "an event for another gate was taken: %s" % b, d)
     for w in (h, e, e1):
         await w.close()
 
