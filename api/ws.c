@@ -762,6 +762,20 @@ static const char *api__ws_check(api__req *r)
 	return NULL;
 }
 
+/* A browser's page (it always sends Origin) may open a socket if its
+ * origin may read our answers (CORS) or is our own; clients that are not
+ * browsers send none. Else any page a tokenless machine opens could. */
+static int api__ws_origin_ok(api__req *r)
+{
+	const char *o = api__hdr(r, "Origin"), *host = api__hdr(r, "Host");
+	const char *p;
+
+	if (o == NULL || api_cors_allow(r->pol->cors, o) != NULL)
+		return 1;
+	p = strstr(o, "://");
+	return host != NULL && p != NULL && strcasecmp(p + 3, host) == 0;
+}
+
 static api__wsc *api__wsc_new(api__req *r)
 {
 	api__wsc *c = calloc(1, sizeof *c);
@@ -791,6 +805,9 @@ enum MHD_Result api__h_ws(api__req *r)
 
 	if (why != NULL)
 		return api__reply_error(r, MHD_HTTP_UPGRADE_REQUIRED, "%s", why);
+	if (!api__ws_origin_ok(r))
+		return api__reply_error(r, MHD_HTTP_FORBIDDEN,
+		    "Origin: not one of seed.cors_origins");
 	pthread_mutex_lock(&r->srv->ws->mu);
 	n = r->srv->ws->n < API__WS_MAX ? ++r->srv->ws->n : -1;
 	pthread_mutex_unlock(&r->srv->ws->mu);

@@ -80,6 +80,19 @@ async def sockets():
         check(False, "ws/history without token from 127.0.0.1 was accepted", d)
     except websockets.InvalidStatusCode as e:
         check(e.status_code == 401, "ws/history refused: %s" % e.status_code, d)
+    # a page of another origin than the UI's cannot open one (tokenless or not)
+    try:
+        await websockets.connect(url + "/ws/history", local_addr=("127.0.0.2", 0),
+                                 origin="http://evil.example")
+        check(False, "ws/history from a foreign origin was accepted", d)
+    except websockets.InvalidStatusCode as x:
+        check(x.status_code == 403, "ws foreign origin: %s" % x.status_code, d)
+    # the UI's origin, and our own (same origin), can
+    w = await websockets.connect(url + "/ws/cameras", local_addr=("127.0.0.2", 0), origin=UI)
+    await w.close()
+    w = await websockets.connect(url + "/ws/cameras", local_addr=("127.0.0.2", 0),
+                                 origin="http://127.0.0.1:%d" % d.port)
+    await w.close()
     h = await websockets.connect(url + "/ws/history", local_addr=("127.0.0.2", 0))
     # /ws/edge: the edge names itself; no token from 127.0.0.1 -> 1008
     e = await websockets.connect(url + "/ws/edge", local_addr=("127.0.0.1", 0))
