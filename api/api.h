@@ -40,6 +40,8 @@
 #define API_DBS		1	/* named databases the api opens (extra_dbs) */
 #define API_TOKEN_MAX	128
 #define API_HOST_MAX	255
+#define API_ORIGIN_MAX	255	/* one CORS origin or address */
+#define API_LIST_MAX	2047	/* a list of them, comma-separated */
 
 typedef struct api_server api_server;
 
@@ -56,15 +58,6 @@ typedef struct api_edge {
 	int auto_entry_min_conf_milli;	/* ... read at least this sure */
 	int auto_exit_free;		/* open an exit whose fee is 0 */
 } api_edge;
-
-/* Addresses that may read /metrics without the operator token (a
- * Prometheus server scraping over the network, loopback by default). */
-#define API_METRICS_ALLOW_MAX	16
-#define API_ADDR_STR_MAX	46	/* INET6_ADDRSTRLEN */
-typedef struct api_addr_list {
-	char addr[API_METRICS_ALLOW_MAX][API_ADDR_STR_MAX];	/* numeric */
-	size_t n;
-} api_addr_list;
 
 typedef struct api_capacity {
 	char vehicle[LOG_VEHICLE_MAX + 1];
@@ -84,7 +77,14 @@ typedef struct api_policy {
 	unsigned idem_key_ttl_s;	/* Idempotency-Keys remembered; 0: 86400 */
 	unsigned camera_offline_s;	/* no heartbeat for this long: offline */
 	api_time_policy time;		/* edge_ts bounds (api/edgetime.h) */
-	api_addr_list metrics_allow;	/* /metrics without a token from these */
+	/* /metrics without the operator token from these addresses or
+	 * prefixes (a Prometheus server), as `tokenless` below; NULL: none */
+	const char *metrics_allow;
+	/* The seed's clients (docs/seed-compat.md): comma-separated lists,
+	 * NULL or "": none. cors: origins allowed ("*": any); tokenless:
+	 * addresses or CIDR prefixes whose requests need no token. */
+	const char *cors;
+	const char *tokenless;
 } api_policy;
 
 /* A barrier command's outcome, as the gate channel reports it. */
@@ -175,6 +175,13 @@ void api_server_committed(api_server *srv, const log_commit_info *ci);
 /* The gate channel's view of edge_id changed (connected or not): pushed
  * to the console's live stream as "gate". Any thread; srv may be NULL. */
 void api_server_gate_event(api_server *srv, const char *edge_id, int connected);
+
+/* The allowed value of Access-Control-Allow-Origin for origin under the
+ * list (api_policy.cors): "*", origin itself, or NULL (none). */
+const char *api_cors_allow(const char *list, const char *origin);
+struct sockaddr;
+/* Is sa one of list's addresses or prefixes ("10.0.0.0/24", "::1")? */
+int api_addr_listed(const char *list, const struct sockaddr *sa);
 
 /* The bound port (useful with port 0). */
 int api_server_port(const api_server *srv);

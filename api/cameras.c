@@ -241,6 +241,38 @@ static void api__add_clock(cJSON *o, const api__camera *cam, const api__policy *
 		cJSON_AddNullToObject(k, "last_refusal");
 }
 
+/* The seed's camera fields (SEED-API.md §2): id (a number when the id is
+ * one), name, type (its gate role: a heartbeat's camera_type ENTRY, EXIT
+ * or PARKING_LOT, else the configured direction), no location, no relays
+ * (parklog relays no video and no control to edges). */
+static void api__seed_fields(cJSON *o, const char *id, const api__camera *cam,
+    const api_edge *e)
+{
+	const char *v = cam ? cam->vehicle : "", *type;
+	char *end;
+	long n = strtol(id, &end, 10);
+	cJSON *p;
+
+	if (*id != '\0' && *end == '\0' && n >= 0 && n < 1000000000)
+		cJSON_AddNumberToObject(o, "id", (double)n);
+	else
+		cJSON_AddStringToObject(o, "id", id);
+	cJSON_AddStringToObject(o, "name", cam && cam->name[0] ? cam->name : id);
+	type = strcmp(v, "entry") == 0 ? "ENTRY" : strcmp(v, "exit") == 0 ? "EXIT" :
+	    strcmp(v, "parking_lot") == 0 ? "PARKING_LOT" :
+	    e != NULL && e->direction == API_DIR_EXIT ? "EXIT" : "ENTRY";
+	cJSON_AddStringToObject(o, "type", type);
+	cJSON_AddNullToObject(o, "location");
+	if ((p = cJSON_AddObjectToObject(o, "stream_proxy")) != NULL) {
+		cJSON_AddFalseToObject(p, "available");
+		cJSON_AddStringToObject(p, "reason", "parklog relays no video");
+	}
+	if ((p = cJSON_AddObjectToObject(o, "control_proxy")) != NULL) {
+		cJSON_AddFalseToObject(p, "available");
+		cJSON_AddStringToObject(p, "reason", "parklog relays no edge control");
+	}
+}
+
 static cJSON *api__camera_json(const api__camera *cam, const api_edge *e,
     const api__policy *pol, int64_t now, int *online)
 {
@@ -268,6 +300,7 @@ static cJSON *api__camera_json(const api__camera *cam, const api_edge *e,
 	api__add_count(o, "events_failed", cam ? cam->events_failed : -1);
 	api__add_detection(o, cam, tz);
 	api__add_clock(o, cam, pol);
+	api__seed_fields(o, cam ? cam->id : e->id, cam, e);
 	return o;
 }
 
@@ -325,30 +358,81 @@ static int api__cameras_list(api__cameras *c, const api__policy *pol, cJSON *arr
 	return rc;
 }
 
-enum MHD_Result api__h_cameras(api__req *r)
+/* By the seed's id: numbers first, in order, then the others by name. */
+static int api__cam_cmp(const void *a, const void *b)
 {
-	cJSON *o = api__ok(), *arr = cJSON_CreateArray();
+	const cJSON *x = cJSON_GetObjectItemCaseSensitive(*(cJSON *const *)a, "id");
+	const cJSON *y = cJSON_GetObjectItemCaseSensitive(*(cJSON *const *)b, "id");
+
+	if (cJSON_IsNumber(x) != cJSON_IsNumber(y))
+		return cJSON_IsNumber(x) ? -1 : 1;
+	if (cJSON_IsNumber(x))
+		return (x->valuedouble > y->valuedouble) - (x->valuedouble < y->valuedouble);
+	return strcmp(cJSON_GetStringValue(x), cJSON_GetStringValue(y));
+}
+
+static cJSON *api__cams_sorted(cJSON *arr)
+{
+	int n = cJSON_GetArraySize(arr);
+	cJSON **v = n > 0 ? calloc((size_t)n, sizeof *v) : NULL;
+	cJSON *out = cJSON_CreateArray();
+
+	if (n > 0 && (v == NULL || out == NULL)) {
+		free(v);
+		cJSON_Delete(out);
+		return arr;	/* unsorted, rather than nothing */
+	}
+	for (int i = n - 1; i >= 0; i--)
+		v[i] = cJSON_DetachItemFromArray(arr, i);
+	if (n > 0)
+		qsort(v, (size_t)n, sizeof *v, api__cam_cmp);
+	for (int i = 0; i < n; i++)
+		cJSON_AddItemToArray(out, v[i]);
+	free(v);
+	cJSON_Delete(arr);
+	return out;
+}
+
+cJSON *api__seed_cameras(api_server *srv, const api__policy *pol)
+{
+	cJSON *o = cJSON_CreateObject(), *arr = cJSON_CreateArray(), *cam;
 	int online = 0;
 
 	if (o == NULL || arr == NULL ||
-	    api__cameras_list(r->srv->cams, r->pol, arr, api__now_ms(), &online) != 0) {
+	    api__cameras_list(srv->cams, pol, arr, api__now_ms(), &online) != 0) {
 		cJSON_Delete(o);
 		cJSON_Delete(arr);
-		return api__reply(r, 500, NULL);
+		return NULL;
 	}
-	if (r->srv->hooks.gate_status != NULL) {
-		cJSON *cam;
-
+	if (srv->hooks.gate_status != NULL) {
 		cJSON_ArrayForEach(cam, arr) {
 			const cJSON *id = cJSON_GetObjectItemCaseSensitive(cam, "camera_id");
 
 			if (cJSON_IsString(id))
-				r->srv->hooks.gate_status(r->srv->hooks.gate_ctx,
+				srv->hooks.gate_status(srv->hooks.gate_ctx,
 				    id->valuestring, cam);
 		}
 	}
+	arr = api__cams_sorted(arr);
 	cJSON_AddNumberToObject(o, "total", cJSON_GetArraySize(arr));
 	cJSON_AddNumberToObject(o, "online", online);
+	cJSON_AddNumberToObject(o, "offline", cJSON_GetArraySize(arr) - online);
 	cJSON_AddItemToObject(o, "cameras", arr);
-	return api__reply(r, MHD_HTTP_OK, o);
+	return o;
+}
+
+enum MHD_Result api__h_cameras(api__req *r)
+{
+	cJSON *o = api__seed_cameras(r->srv, r->pol), *ok = api__ok(), *it;
+
+	if (o == NULL || ok == NULL) {
+		cJSON_Delete(o);
+		cJSON_Delete(ok);
+		return api__reply(r, 500, NULL);
+	}
+	while ((it = o->child) != NULL)
+		cJSON_AddItemToObject(ok, it->string,
+		    cJSON_DetachItemViaPointer(o, it));
+	cJSON_Delete(o);
+	return api__reply(r, MHD_HTTP_OK, ok);
 }

@@ -237,6 +237,38 @@ static enum MHD_Result api__event1_detection(api__req *r, const api_event1 *e)
 	return api__reply(r, MHD_HTTP_OK, o);
 }
 
+void api__event1_prepare(api__req *r, const api_event1 *e)
+{
+	/* the seed's camera_type is the gate's role, not a vehicle class */
+	int role = strcmp(e->vehicle, "entry") == 0 || strcmp(e->vehicle, "exit") == 0 ||
+	    strcmp(e->vehicle, "parking_lot") == 0;
+
+	r->w.kind = API__W_EVENT1;
+	api__fill_write(r, e->edge_id, e->plate, e->plate_view, role ? "" : e->vehicle,
+	    e->conf_milli);
+	r->w.dir = e->type == API_EV1_ENTRY ? API_DIR_ENTRY : API_DIR_EXIT;
+	if (e->event_id[0] != '\0')
+		snprintf(r->w.idem, sizeof r->w.idem, "e|%s|%s", e->edge_id, e->event_id);
+	/* queued at the gate while we were away: when it happened */
+	api__edge_ts_take(r, api_timestamp_ms(&e->when, r->pol->tariff.tz_offset_min));
+}
+
+/* The seed's edge resends anything but a 200, for ever: a refusal that
+ * will not change answers 200 with success false (docs/seed-compat.md). */
+static enum MHD_Result api__event1_refuse(api__req *r, unsigned status,
+    const char *err)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL)
+		return api__reply(r, 500, NULL);
+	cJSON_AddFalseToObject(o, "success");
+	cJSON_AddStringToObject(o, "error", err);
+	cJSON_AddBoolToObject(o, "refused", 1);
+	cJSON_AddNumberToObject(o, "refusal_status", status);
+	return api__reply(r, MHD_HTTP_OK, o);
+}
+
 enum MHD_Result api__h_event1(api__req *r)
 {
 	enum MHD_Result res;
@@ -244,16 +276,16 @@ enum MHD_Result api__h_event1(api__req *r)
 	char err[200];
 
 	if (api_parse_event1(r->body, r->len, &e, err, sizeof err) != 0)
-		return api__bad(r, err);
+		return api__event1_refuse(r, MHD_HTTP_BAD_REQUEST, err);
 	if (api__auth_edge(r, e.edge_id, &res) != 0)
 		return res;
 	if (e.type == API_EV1_DETECTION)
 		return api__event1_detection(r, &e);
-	r->w.kind = API__W_EVENT1;
-	api__fill_write(r, e.edge_id, e.plate, e.plate_view, e.vehicle, e.conf_milli);
-	r->w.dir = e.type == API_EV1_ENTRY ? API_DIR_ENTRY : API_DIR_EXIT;
-	if (e.event_id[0] != '\0')
-		snprintf(r->w.idem, sizeof r->w.idem, "e|%s|%s", e.edge_id, e.event_id);
+	if (e.type >= API_EV1_UPDATE)
+		return api__event1_refuse(r, MHD_HTTP_NOT_IMPLEMENTED,
+		    "UPDATE, DELETE and LOCATION_UPDATE are not supported by "
+		    "parklog yet (issue 14): not recorded");
+	api__event1_prepare(r, &e);
 	return api__submit(r);
 }
 
@@ -291,6 +323,12 @@ static enum MHD_Result api__write_error(api__req *r)
 		return api__reply(r, 500, NULL);
 	cJSON_AddFalseToObject(o, "success");
 	cJSON_AddStringToObject(o, "error", w->error);
+	if (w->kind == API__W_EVENT1 && (w->status == 400 || w->status == 409 ||
+	    w->status == 422)) {
+		/* final: the edge must not resend it (api__event1_refuse) */
+		cJSON_AddBoolToObject(o, "refused", 1);
+		cJSON_AddNumberToObject(o, "refusal_status", w->status);
+	}
 	if (w->status == 409 && w->session[0] != '\0') {
 		cJSON_AddBoolToObject(o, "already_inside", 1);
 		cJSON_AddStringToObject(o, "event_id", w->session);
@@ -299,7 +337,8 @@ static enum MHD_Result api__write_error(api__req *r)
 		cJSON_AddStringToObject(o, "entry_from", w->entry_edge);
 		api__add_time(o, "entry_time", w->entry_ts, tz);
 	}
-	return api__reply(r, (unsigned)w->status, o);
+	return api__reply(r, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
+	    "refused")) ? MHD_HTTP_OK : (unsigned)w->status, o);
 }
 
 /* The hot path formats by hand: every string here passed the log's rules

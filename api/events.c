@@ -164,6 +164,7 @@ void api__events_camera(api_server *srv, const char *edge_id,
 {
 	cJSON *o;
 
+	api__ws_cameras_changed(srv);	/* the seed's /ws/cameras */
 	if (!api__events_listening(srv) || (o = cJSON_CreateObject()) == NULL)
 		return;
 	cJSON_AddStringToObject(o, "camera_id", edge_id);
@@ -209,6 +210,8 @@ void api_server_committed(api_server *srv, const log_commit_info *ci)
 	static const char big[] = "{\"reason\":\"large batch\"}";
 	log_txn *t;
 
+	if (srv != NULL && ci->events > 0)
+		api__ws_committed(srv, ci);	/* the seed's sockets */
 	if (srv == NULL || ci->events == 0 || !api__events_listening(srv))
 		return;
 	/* A peer's catch-up can commit thousands at once: one resync is

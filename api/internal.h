@@ -27,7 +27,9 @@ typedef struct api__policy {
 	unsigned idem_key_ttl_s;
 	unsigned camera_offline_s;
 	api_time_policy time;
-	api_addr_list metrics_allow;
+	char metrics_allow[API_LIST_MAX + 1];
+	char cors[API_LIST_MAX + 1];	/* allowed origins, "" = no CORS */
+	char tokenless[API_LIST_MAX + 1]; /* compatibility addresses */
 } api__policy;
 
 api__policy *api__policy_get(api_server *srv);
@@ -38,21 +40,23 @@ void api__policy_put(api__policy *p);
 typedef struct api__req api__req;
 typedef enum MHD_Result (*api__handler)(api__req *r);
 
-enum { API__GET = 1, API__POST = 2 };
+enum { API__GET = 1, API__POST = 2, API__PUT = 4, API__DELETE = 8 };
+/* "GET" (and HEAD) ... as an API__ bit; 0 for others. */
+int api__method(const char *method);
 /* METRICS: the operator's token, or a client address in metrics_allow. */
 enum api__auth_kind { API__AUTH_NONE = 0, API__AUTH_EDGE, API__AUTH_OPERATOR,
 	API__AUTH_METRICS };
 
 typedef struct api__route {
 	const char *path;	/* exact; a prefix if it ends with '/' */
-	int method;
+	int method;			/* API__ bits */
 	enum api__auth_kind auth;
 	api__handler fn;
 } api__route;
 
 extern const api__route api__routes[];
 extern const size_t api__nroutes;
-#define API__ROUTES_MAX 28		/* >= api__nroutes + 1 ("other") */
+#define API__ROUTES_MAX 40		/* >= api__nroutes + 1 ("other") */
 
 /* ---- metrics ----------------------------------------------------------- */
 
@@ -112,6 +116,7 @@ void api__cameras_count(api__cameras *c, unsigned offline_s, int64_t now,
 /* ---- live events (events.c) and the console's files (console.c) ------- */
 
 typedef struct api__events api__events;
+typedef struct api__ws api__ws;		/* the seed's WebSockets (ws.c) */
 /* tick(ctx) runs every few seconds on the hub's thread (the cameras'
  * offline sweep); NULL: none. */
 int api__events_new(api__events **out, void (*tick)(void *), void *ctx);
@@ -189,6 +194,7 @@ struct api__req {
 	struct MHD_Connection *conn;
 	const char *url;		/* valid for the request's life (MHD's) */
 	int route;			/* index into api__routes, or nroutes */
+	int method;			/* API__ bit (api__method) */
 	int64_t t0_us;			/* when it began (api__now_us) */
 	enum api__rstate state;
 	unsigned pre_status;		/* decided before the body was read */
@@ -205,6 +211,9 @@ struct api__req {
 	log_job job;
 	api__write w;
 	api__conn *gc;			/* its connection in srv->guard, or NULL */
+	int upgraded;			/* answered 101: the socket is ws.c's */
+	void *ws_pending;		/* ws.c's connection until MHD hands the
+					   socket over (api__ws_abandon) */
 };
 
 struct api_server {
@@ -228,6 +237,7 @@ struct api_server {
 	atomic_long inflight;
 	api__cameras *cams;
 	api__events *events;
+	api__ws *ws;			/* the seed's WebSockets (ws.c) */
 	api__metrics m;
 	/* the per-minute summary of appends (events hub thread only) */
 	int64_t sum_at_ms;
@@ -262,6 +272,44 @@ enum MHD_Result api__h_conflicts(api__req *r);
 enum MHD_Result api__h_p2p_status(api__req *r);
 enum MHD_Result api__h_sync_state(api__req *r);
 enum MHD_Result api__h_healthz(api__req *r);
+
+/* ---- the seed's clients (compat.c, seed.c, ws.c) ----------------------- */
+
+/* CORS headers for this request's Origin (policy cors) onto resp. */
+void api__cors_headers(api__req *r, struct MHD_Response *resp);
+/* 204 to an OPTIONS preflight, no auth. */
+enum MHD_Result api__cors_preflight(api__req *r);
+/* Is the client's address one of the policy's tokenless addresses? */
+int api__tokenless(api__req *r);
+enum MHD_Result api__h_status(api__req *r);
+enum MHD_Result api__h_config(api__req *r);
+enum MHD_Result api__h_changes(api__req *r);
+enum MHD_Result api__h_correct(api__req *r);
+enum MHD_Result api__h_occupancy(api__req *r);
+enum MHD_Result api__h_staff(api__req *r);
+enum MHD_Result api__h_subscriptions(api__req *r);
+enum MHD_Result api__h_p2p_config(api__req *r);
+enum MHD_Result api__h_sync_config(api__req *r);
+enum MHD_Result api__h_ws(api__req *r);
+/* The WebSocket hub (ws.c): its own thread from _new; _stop closes every
+ * socket (before MHD_stop_daemon); _free after. */
+int api__ws_new(api__ws **out);
+void api__ws_stop(api__ws *h);
+void api__ws_free(api__ws *h);
+/* The 101 was never sent (MHD's thread, at the request's end): free the
+ * connection r->ws_pending that will never be handed a socket. */
+void api__ws_abandon(api_server *srv, void *wsc);
+/* After a commit (writer thread): history_update, edge pushes. */
+void api__ws_committed(api_server *srv, const log_commit_info *ci);
+/* A camera changed (heartbeat, offline): cameras_update to /ws/cameras. */
+void api__ws_cameras_changed(api_server *srv);
+/* The cameras as the seed shows them: {cameras: [...], total, online,
+ * offline} (caller owns; NULL on ENOMEM). */
+cJSON *api__seed_cameras(api_server *srv, const api__policy *p);
+
+/* Fill r->w for a Phase 1 ENTRY/EXIT (edge.c): gate, plate, direction,
+ * event_id as idempotency key, timestamp as edge_ts within the bounds. */
+void api__event1_prepare(api__req *r, const api_event1 *e);
 
 /* Edge auth after the body named the edge: 0, or the answer was queued. */
 int api__auth_edge(api__req *r, const char *edge_id, enum MHD_Result *res);

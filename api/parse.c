@@ -383,9 +383,15 @@ static int api__ev1_type(const cJSON *o, enum api_ev1_type *t, char *err,
 		*t = API_EV1_EXIT;
 	else if (strcmp(buf, "DETECTION") == 0)
 		*t = API_EV1_DETECTION;
+	else if (strcmp(buf, "UPDATE") == 0)
+		*t = API_EV1_UPDATE;
+	else if (strcmp(buf, "DELETE") == 0)
+		*t = API_EV1_DELETE;
+	else if (strcmp(buf, "LOCATION_UPDATE") == 0)
+		*t = API_EV1_LOCATION;
 	else
-		return api__err(err, errlen,
-		    "type: expected \"ENTRY\", \"EXIT\" or \"DETECTION\"");
+		return api__err(err, errlen, "type: expected \"ENTRY\", \"EXIT\", "
+		    "\"DETECTION\", \"UPDATE\", \"DELETE\" or \"LOCATION_UPDATE\"");
 	return 0;
 }
 
@@ -435,7 +441,9 @@ int api_parse_event1(const char *body, size_t len, api_event1 *out,
 	    sizeof out->camera_name, err, errlen)) < 0 ||
 	    (rc = api__vehicle(o, "camera_type", out->vehicle, err, errlen)) < 0 ||
 	    (rc = api__idem_str(o, "event_id", out->event_id, err, errlen)) < 0 ||
-	    (rc = api__timestamp(o, NULL, err, errlen)) != 0 ||
+	    (rc = api__timestamp(o, &out->when, err, errlen)) != 0)
+		goto err;
+	if (out->type < API_EV1_UPDATE &&
 	    (rc = api__ev1_data(o, out, err, errlen)) != 0)
 		goto err;
 	rc = api__text_ok(out->camera_name) ? 0 :

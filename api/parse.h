@@ -55,7 +55,11 @@ typedef struct api_barrier {
 } api_barrier;
 
 /* POST /api/edge/event (Phase 1) */
-enum api_ev1_type { API_EV1_ENTRY = 1, API_EV1_EXIT, API_EV1_DETECTION };
+/* UPDATE, DELETE, LOCATION_UPDATE: the seed edge's corrections and lot
+ * sightings; parsed (type and camera_id only) so that they get an answer
+ * that ends the edge's retries (docs/seed-compat.md). */
+enum api_ev1_type { API_EV1_ENTRY = 1, API_EV1_EXIT, API_EV1_DETECTION,
+	API_EV1_UPDATE, API_EV1_DELETE, API_EV1_LOCATION };
 typedef struct api_event1 {
 	enum api_ev1_type type;
 	char edge_id[LOG_ORIGIN_MAX + 1];	/* camera_id as text */
@@ -65,6 +69,7 @@ typedef struct api_event1 {
 	char plate[LOG_PLATE_MAX + 1];
 	char plate_view[LOG_VIEW_MAX + 1];	/* data.plate_text as sent */
 	int conf_milli;
+	api_timestamp when;			/* "timestamp": when queued */
 } api_event1;
 
 /* POST /api/edge/heartbeat */

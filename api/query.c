@@ -527,6 +527,19 @@ static int api__vector(log_txn *t, cJSON *o)
 	return rc;
 }
 
+/* The fields the seed's P2P tab reads: running, peers[].status. */
+static void api__seed_p2p(cJSON *o)
+{
+	cJSON *p;
+
+	cJSON_AddBoolToObject(o, "running", 1);
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(o, "peers"))
+		if (cJSON_GetObjectItemCaseSensitive(p, "status") == NULL)
+			cJSON_AddStringToObject(p, "status", cJSON_IsTrue(
+			    cJSON_GetObjectItemCaseSensitive(p, "connected")) ?
+			    "connected" : "disconnected");
+}
+
 static int api__p2p_read(api__req *r, log_txn *t, cJSON *o)
 {
 	api_server *srv = r->srv;
@@ -550,12 +563,36 @@ static int api__p2p_read(api__req *r, log_txn *t, cJSON *o)
 	cJSON_AddStringToObject(o, "state_digest", hex);
 	if (srv->hooks.p2p_status != NULL)
 		srv->hooks.p2p_status(srv->hooks.ctx, o);
+	api__seed_p2p(o);
 	return 0;
 }
 
 enum MHD_Result api__h_p2p_status(api__req *r)
 {
 	return api__read(r, api__p2p_read);
+}
+
+/* The seed's sync_state[] from our peers[] (its P2P tab). */
+static void api__seed_sync_state(cJSON *o)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, "sync_state"), *p, *q;
+
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(o, "peers")) {
+		const cJSON *ms = cJSON_GetObjectItemCaseSensitive(p, "last_sync_time_ms");
+		const cJSON *tm = cJSON_GetObjectItemCaseSensitive(p, "last_sync_time");
+
+		if (arr == NULL || (q = cJSON_CreateObject()) == NULL)
+			return;
+		cJSON_AddItemToArray(arr, q);
+		cJSON_AddStringToObject(q, "peer_central_id", cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(p, "peer_id")));
+		cJSON_AddItemToObject(q, "last_sync_timestamp", cJSON_IsNumber(ms) ?
+		    cJSON_CreateNumber(ms->valuedouble) : cJSON_CreateNull());
+		cJSON_AddItemToObject(q, "last_sync_time", cJSON_IsString(tm) ?
+		    cJSON_CreateString(tm->valuestring) : cJSON_CreateNull());
+		cJSON_AddItemToObject(q, "updated_at", cJSON_IsString(tm) ?
+		    cJSON_CreateString(tm->valuestring) : cJSON_CreateNull());
+	}
 }
 
 enum MHD_Result api__h_sync_state(api__req *r)
@@ -570,6 +607,7 @@ enum MHD_Result api__h_sync_state(api__req *r)
 	cJSON_AddArrayToObject(o, "peers");
 	if (srv->hooks.p2p_sync_state != NULL)
 		srv->hooks.p2p_sync_state(srv->hooks.ctx, o);
+	api__seed_sync_state(o);
 	return api__reply(r, MHD_HTTP_OK, o);
 }
 

@@ -28,9 +28,16 @@ enum MHD_Result api__reply_text(api__req *r, unsigned status, char *text,
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-	if (status == MHD_HTTP_METHOD_NOT_ALLOWED && (size_t)r->route < api__nroutes)
+	api__cors_headers(r, resp);
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED && (size_t)r->route < api__nroutes) {
+		int m = api__routes[r->route].method;
+
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
-		    api__routes[r->route].method == API__GET ? "GET, HEAD" : "POST");
+		    m == API__GET ? "GET, HEAD" : m == API__POST ? "POST" :
+		    m == (API__PUT | API__DELETE) ? "PUT, DELETE" :
+		    m == (API__GET | API__PUT) ? "GET, HEAD, PUT" :
+		    "GET, HEAD, POST, PUT");
+	}
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 		    "Bearer");
@@ -206,5 +213,12 @@ cJSON *api__session_json(const proj_session *s, int tz_min, int64_t now,
 	if (s->primary[0] != '\0')
 		cJSON_AddStringToObject(o, "primary", s->primary);
 	api__add_flags(o, s->flags);
+	/* the seed's row fields its UI reads (docs/seed-compat.md): camera
+	 * names are the gates' ids; no locations or anomalies are recorded */
+	api__add_str_or_null(o, "entry_camera_name", s->entry_edge);
+	api__add_str_or_null(o, "exit_camera_name", s->exit_edge);
+	cJSON_AddNullToObject(o, "last_location");
+	cJSON_AddNullToObject(o, "last_location_time");
+	cJSON_AddNumberToObject(o, "is_anomaly", 0);
 	return o;
 }

@@ -1,8 +1,6 @@
 /* api/server.c — the MHD daemon, routing, request bodies, suspend/resume,
  * policy snapshots and the server's lifecycle. See api.h. */
 #include "api/internal.h"
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -39,6 +37,26 @@ const api__route api__routes[] = {
 	{ "/", API__GET, API__AUTH_NONE, api__h_console },
 	{ "/console/", API__GET, API__AUTH_NONE, api__h_console },
 	{ "/metrics", API__GET, API__AUTH_METRICS, api__h_metrics },
+	/* The seed's clients (seed.c, ws.c; docs/seed-compat.md). */
+	{ "/api/status", API__GET, API__AUTH_OPERATOR, api__h_status },
+	{ "/api/config", API__GET | API__POST | API__PUT, API__AUTH_OPERATOR,
+	    api__h_config },
+	{ "/api/parking/history/changes", API__GET, API__AUTH_OPERATOR,
+	    api__h_changes },
+	{ "/api/parking/history/", API__PUT | API__DELETE, API__AUTH_OPERATOR,
+	    api__h_correct },
+	{ "/api/parking/occupancy", API__GET, API__AUTH_OPERATOR, api__h_occupancy },
+	{ "/api/staff", API__GET | API__POST | API__PUT, API__AUTH_OPERATOR,
+	    api__h_staff },
+	{ "/api/subscriptions", API__GET | API__PUT, API__AUTH_OPERATOR,
+	    api__h_subscriptions },
+	{ "/api/p2p/config", API__GET | API__PUT, API__AUTH_OPERATOR,
+	    api__h_p2p_config },
+	{ "/api/edge/sync-config", API__POST, API__AUTH_EDGE, api__h_sync_config },
+	{ "/ws/cameras", API__GET, API__AUTH_OPERATOR, api__h_ws },
+	{ "/ws/history", API__GET, API__AUTH_OPERATOR, api__h_ws },
+	/* its edge names itself in its first frame: auth then (ws.c) */
+	{ "/ws/edge", API__GET, API__AUTH_NONE, api__h_ws },
 };
 const size_t api__nroutes = sizeof api__routes / sizeof api__routes[0];
 
@@ -98,7 +116,11 @@ static api__policy *api__policy_new(const api_policy *in)
 	p->idem_key_ttl_s = in->idem_key_ttl_s ? in->idem_key_ttl_s : 86400;
 	p->camera_offline_s = in->camera_offline_s;
 	p->time = in->time;
-	p->metrics_allow = in->metrics_allow;
+	snprintf(p->metrics_allow, sizeof p->metrics_allow, "%s",
+	    in->metrics_allow ? in->metrics_allow : "");
+	snprintf(p->cors, sizeof p->cors, "%s", in->cors ? in->cors : "");
+	snprintf(p->tokenless, sizeof p->tokenless, "%s",
+	    in->tokenless ? in->tokenless : "");
 	return p;
 }
 
@@ -196,20 +218,28 @@ static int api__path_match(const char *pattern, const char *url)
 }
 
 /* The route index; api__nroutes with *status 404 or 405 if none fits. */
+int api__method(const char *method)
+{
+	return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ?
+	    API__GET : strcmp(method, "POST") == 0 ? API__POST :
+	    strcmp(method, "PUT") == 0 ? API__PUT :
+	    strcmp(method, "DELETE") == 0 ? API__DELETE : 0;
+}
+
 static int api__route_find(const char *url, const char *method, unsigned *status,
     const char **why)
 {
-	int m = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ?
-	    API__GET : strcmp(method, "POST") == 0 ? API__POST : 0;
+	int m = api__method(method);
 
 	for (size_t i = 0; i < api__nroutes; i++) {
 		if (!api__path_match(api__routes[i].path, url))
 			continue;
-		if (api__routes[i].method != m) {
+		if ((api__routes[i].method & m) == 0) {
 			*status = MHD_HTTP_METHOD_NOT_ALLOWED;
 			*why = api__routes[i].method == API__GET ?
 			    "method not allowed (use GET)" :
-			    "method not allowed (use POST)";
+			    api__routes[i].method == API__POST ?
+			    "method not allowed (use POST)" : "method not allowed";
 		}
 		return (int)i;
 	}
@@ -225,35 +255,15 @@ static const char *api__header(api__req *r, const char *name)
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
-/* The client's numeric address ("::ffff:" of a mapped IPv4 dropped), or "". */
-static void api__client_addr(api__req *r, char *buf, size_t len)
+/* /metrics: a listed scraper's address (or a tokenless one), else the
+ * operator's token. */
+static int api__metrics_allowed(api__req *r)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn,
 	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
-	const void *a = NULL;
 
-	buf[0] = '\0';
-	if (sa != NULL && sa->sa_family == AF_INET)
-		a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
-	else if (sa != NULL && sa->sa_family == AF_INET6)
-		a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-	if (a == NULL || inet_ntop(sa->sa_family, a, buf, (socklen_t)len) == NULL)
-		buf[0] = '\0';
-	else if (strncmp(buf, "::ffff:", 7) == 0 && strchr(buf + 7, '.') != NULL)
-		memmove(buf, buf + 7, strlen(buf + 7) + 1);
-}
-
-/* /metrics: a listed scraper's address, or else the operator's token. */
-static int api__metrics_allowed(api__req *r)
-{
-	char addr[API_ADDR_STR_MAX];
-
-	api__client_addr(r, addr, sizeof addr);
-	for (size_t i = 0; i < r->pol->metrics_allow.n && addr[0] != '\0'; i++)
-		if (strcmp(addr, r->pol->metrics_allow.addr[i]) == 0)
-			return 1;
-	return 0;
+	return (ci != NULL && api_addr_listed(r->pol->metrics_allow, ci->client_addr)) ||
+	    api__tokenless(r);
 }
 
 /* Checks that need no body: route, method, shutdown, operator auth,
@@ -273,7 +283,8 @@ static void api__precheck(api__req *r, const char *url, const char *method)
 	    !api__metrics_allowed(r))
 		st = (unsigned)api_auth_operator(r->pol->operator_token,
 		    api__header(r, MHD_HTTP_HEADER_AUTHORIZATION), &why);
-	if (st == 0 && api__routes[r->route].auth == API__AUTH_OPERATOR) {
+	if (st == 0 && api__routes[r->route].auth == API__AUTH_OPERATOR &&
+	    !api__tokenless(r)) {
 		st = (unsigned)api_auth_operator(r->pol->operator_token,
 		    api__header(r, MHD_HTTP_HEADER_AUTHORIZATION), &why);
 		if (st == 0 && r->pol->operator_token[0] != '\0')
@@ -305,6 +316,13 @@ static enum MHD_Result api__begin(api_server *srv, struct MHD_Connection *c,
 	r->pol = api__policy_get(srv);
 	r->gc = api__guard_conn(c);
 	*con_cls = r;
+	r->method = api__method(method);
+	/* A browser's CORS preflight carries no token (compat.c). */
+	if (strcmp(method, "OPTIONS") == 0) {
+		r->route = (int)api__nroutes;
+		api__guard_delivered(srv->guard, r->gc);
+		return api__cors_preflight(r);
+	}
 	api__precheck(r, url, method);
 	/* Refuse before reading a body (MHD then closes the connection);
 	 * the answer is decided, so the deadline no longer applies. */
@@ -381,8 +399,12 @@ static void api__completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 		msg_assert(was > 0);	/* inflight never goes below 0 */
 	}
-	/* Keep-alive: the next request's deadline starts now. */
-	api__guard_next(srv->guard, r->gc);
+	/* Keep-alive: the next request's deadline starts now (an upgraded
+	 * socket sends no more requests: no deadline). */
+	if (!r->upgraded)
+		api__guard_next(srv->guard, r->gc);
+	if (r->ws_pending != NULL)
+		api__ws_abandon(srv, r->ws_pending);
 	api__policy_put(r->pol);
 	cJSON_Delete(r->detection);
 	free(r->body);
@@ -411,6 +433,9 @@ int api__auth_edge(api__req *r, const char *edge_id, enum MHD_Result *res)
 
 	st = api_auth_edge(r->pol->edges, r->pol->nedges, edge_id,
 	    api__header(r, MHD_HTTP_HEADER_AUTHORIZATION), &r->edge, &why);
+	/* a compatibility address: the edge must be known, not its token */
+	if ((st == 401 || st == 403) && r->edge != NULL && api__tokenless(r))
+		st = 0;
 	if (st == 0) {
 		if (r->edge != NULL && r->edge->token[0] != '\0')
 			api__guard_authed(r->srv->guard, r->gc);
@@ -503,6 +528,7 @@ int api_server_create(const api_opts *o, api_server **out)
 	if ((srv->pol = api__policy_new(&o->policy)) == NULL ||
 	    (rc = api__cameras_new(&srv->cams)) != 0 ||
 	    (rc = api__events_new(&srv->events, api__sweep, srv)) != 0 ||
+	    (rc = api__ws_new(&srv->ws)) != 0 ||
 	    (rc = api__idem_open(srv)) != 0)
 		goto err;
 	*out = srv;
@@ -547,7 +573,7 @@ int api_server_start(api_server *srv, log_writer *w)
 	struct sockaddr_storage ss;
 	const union MHD_DaemonInfo *di;
 	unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
-	    MHD_USE_ERROR_LOG;
+	    MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE;
 	int v6;
 
 	if (w == NULL || srv->mhd != NULL)
@@ -618,6 +644,7 @@ void api_server_stop(api_server *srv, unsigned wait_ms)
 		srv->abandoned = 1;
 		return;
 	}
+	api__ws_stop(srv->ws);		/* upgraded sockets are ours to close */
 	api__guard_stop(srv->guard);
 	MHD_stop_daemon(srv->mhd);
 	srv->mhd = NULL;
@@ -632,6 +659,7 @@ void api_server_free(api_server *srv)
 		return;		/* MHD's thread may still use it */
 	api__guard_free(srv->guard);	/* MHD has closed every connection */
 	api__events_free(srv->events);	/* its ticker sweeps the cameras */
+	api__ws_free(srv->ws);
 	api__cameras_free(srv->cams);
 	api__policy_put(srv->pol);
 	pthread_mutex_destroy(&srv->pol_mu);

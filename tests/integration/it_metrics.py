@@ -5,7 +5,7 @@
 * the business gauges: vehicles inside per class and capacity, today's
   entries/exits/revenue, gates online, build info;
 * scraping without the operator token: from a listed address only
-  (metrics_allow; loopback by default), otherwise 401.
+  (metrics_allow: addresses or prefixes, loopback by default), otherwise 401.
 """
 import http.client
 import json
@@ -110,8 +110,8 @@ d2.stop()
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 for bad, why in (({"metrics_allow": "127.0.0.1"}, "expected an array"),
-                 ({"metrics_allow": ["localhost"]}, "numeric"),
-                 ({"metrics_allow": ["10.0.0.300"]}, "numeric")):
+                 ({"metrics_allow": ["localhost"]}, "IP addresses or prefixes"),
+                 ({"metrics_allow": ["10.0.0.300"]}, "IP addresses or prefixes")):
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(bad, f)
     p = subprocess.run([BIN, "-n", "-f", f.name], capture_output=True, text=True)

@@ -62,9 +62,9 @@ void conf_default(conf *c)
 	c->time_skew_ms = 2000;
 	c->time_offline_horizon_s = 86400;
 	c->time_max_drift_ms = 10000;
-	strcpy(c->metrics_allow[0], "127.0.0.1");
-	strcpy(c->metrics_allow[1], "::1");
-	c->nmetrics_allow = 2;
+	strcpy(c->metrics_allow, "127.0.0.0/8,::1");	/* a local Prometheus */
+	/* the seed's web UI runs on another origin (docs/seed-compat.md) */
+	strcpy(c->seed_cors, "*");
 }
 
 /* ---------------------------------------------------- value rules (pure) */
@@ -581,34 +581,6 @@ static int conf__capacity(const conf__ctx *x, const cJSON *v, conf *c)
 	return 0;
 }
 
-/* metrics_allow: numeric addresses, kept in inet_ntop's form so that the
- * api compares them with the client's as strings. */
-static int conf__metrics_allow(const conf__ctx *x, const cJSON *v, conf *c)
-{
-	unsigned char bin[sizeof(struct in6_addr)];
-	const cJSON *it;
-	char p[CONF__PATH];
-	int i = 0, af;
-
-	if (!cJSON_IsArray(v))
-		return conf__fail(x, "metrics_allow", "expected an array of addresses");
-	if (cJSON_GetArraySize(v) > CONF_METRICS_ALLOW_MAX)
-		return conf__fail(x, "metrics_allow", "more than %d addresses",
-		    CONF_METRICS_ALLOW_MAX);
-	c->nmetrics_allow = 0;
-	cJSON_ArrayForEach(it, v) {
-		snprintf(p, sizeof p, "metrics_allow[%d]", i++);
-		if (!cJSON_IsString(it))
-			return conf__fail(x, p, "expected a string");
-		af = strchr(it->valuestring, ':') != NULL ? AF_INET6 : AF_INET;
-		if (inet_pton(af, it->valuestring, bin) != 1 || inet_ntop(af, bin,
-		    c->metrics_allow[c->nmetrics_allow], CONF_ADDR_STR_MAX) == NULL)
-			return conf__fail(x, p, "expected a numeric IPv4 or IPv6 address");
-		c->nmetrics_allow++;
-	}
-	return 0;
-}
-
 static const struct conf__limit {
 	const char *name;
 	long long lo, hi;
@@ -785,6 +757,77 @@ static int conf__p2p_tls(const conf__ctx *x, const cJSON *v, conf *c)
 	return 0;
 }
 
+/* An array of strings of printable ASCII without ',' or ' ' into out,
+ * comma-separated; valid(s) checks each. */
+static int conf__strlist(const conf__ctx *x, const cJSON *v, const char *key,
+    bool (*valid)(const char *), const char *what, char *out, size_t cap)
+{
+	const cJSON *e;
+	size_t n = 0;
+
+	if (!cJSON_IsArray(v))
+		return conf__fail(x, key, "expected an array of strings");
+	out[0] = '\0';
+	cJSON_ArrayForEach(e, v) {
+		const char *s = cJSON_GetStringValue(e);
+		size_t k = s ? strlen(s) : 0;
+
+		if (s == NULL || k == 0 || k > 255 || strpbrk(s, ", \t") != NULL ||
+		    !valid(s))
+			return conf__fail(x, key, "expected %s", what);
+		if (n + k + 2 > cap)
+			return conf__fail(x, key, "too long (at most %zu bytes)", cap - 1);
+		n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? "," : "", s);
+	}
+	return 0;
+}
+
+static bool conf__origin_ok(const char *s)
+{
+	return strcmp(s, "*") == 0 || strncmp(s, "http://", 7) == 0 ||
+	    strncmp(s, "https://", 8) == 0;
+}
+
+/* "10.0.0.7", "10.0.0.0/24", "fd00::/8" */
+static bool conf__net_ok(const char *s)
+{
+	char host[64];
+	const char *slash = strchr(s, '/');
+	unsigned char buf[16];
+	int v6 = strchr(s, ':') != NULL;
+	char *end;
+	long bits = slash ? strtol(slash + 1, &end, 10) : 0;
+
+	if (slash && (end == slash + 1 || *end != '\0' || bits < 0 ||
+	    bits > (v6 ? 128 : 32)))
+		return false;
+	snprintf(host, sizeof host, "%.*s", slash ? (int)(slash - s) : 63, s);
+	return inet_pton(v6 ? AF_INET6 : AF_INET, host, buf) == 1;
+}
+
+/* "seed": {"cors_origins": [...], "tokenless": [...]} (docs/seed-compat.md) */
+static int conf__seed(const conf__ctx *x, const cJSON *v, conf *c)
+{
+	static const char *const keys[] = { "cors_origins", "tokenless" };
+	const cJSON *it;
+
+	if (!cJSON_IsObject(v))
+		return conf__fail(x, "seed", "expected an object");
+	if (conf__keys(x, v, "seed", keys, 2) != 0)
+		return -1;
+	if ((it = conf__get(v, "cors_origins")) != NULL &&
+	    conf__strlist(x, it, "seed.cors_origins", conf__origin_ok,
+	    "\"*\" or origins such as \"http://10.0.0.5:3000\"", c->seed_cors,
+	    sizeof c->seed_cors) != 0)
+		return -1;
+	if ((it = conf__get(v, "tokenless")) != NULL &&
+	    conf__strlist(x, it, "seed.tokenless", conf__net_ok,
+	    "IP addresses or prefixes such as \"10.0.0.0/24\"", c->seed_tokenless,
+	    sizeof c->seed_tokenless) != 0)
+		return -1;
+	return 0;
+}
+
 /* The tariff parser resets the offset; the facility's "utc_offset" (or the
  * offset c had) is applied after it, whatever the order in the file. */
 static int conf__tariff(const conf__ctx *x, const cJSON *root, conf *c)
@@ -811,7 +854,7 @@ static int conf__root(const conf__ctx *x, const cJSON *root, conf *c)
 	static const char *const keys[] = { "this_central", "peer_centrals",
 	    "id", "data_dir", "http", "p2p", "gates", "durability", "messages",
 	    "utc_offset", "operator_token", "peer_secret", "edges", "peers",
-	    "tariff", "capacity", "limits", "time", "p2p_tls", "metrics_allow" };
+	    "tariff", "capacity", "limits", "time", "p2p_tls", "metrics_allow", "seed" };
 	const cJSON *it;
 
 	if (!cJSON_IsObject(root))
@@ -841,7 +884,11 @@ static int conf__root(const conf__ctx *x, const cJSON *root, conf *c)
 	if ((it = conf__get(root, "p2p_tls")) != NULL && conf__p2p_tls(x, it, c) != 0)
 		return -1;
 	if ((it = conf__get(root, "metrics_allow")) != NULL &&
-	    conf__metrics_allow(x, it, c) != 0)
+	    conf__strlist(x, it, "metrics_allow", conf__net_ok,
+	    "IP addresses or prefixes such as \"10.0.0.7\" or \"10.0.0.0/24\"",
+	    c->metrics_allow, sizeof c->metrics_allow) != 0)
+		return -1;
+	if ((it = conf__get(root, "seed")) != NULL && conf__seed(x, it, c) != 0)
 		return -1;
 	return 0;
 }

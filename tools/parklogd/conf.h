@@ -20,8 +20,6 @@
 #define CONF_MAX_PEERS	32
 #define CONF_TOKEN_MAX	128
 #define CONF_HOST_MAX	255
-#define CONF_METRICS_ALLOW_MAX	16
-#define CONF_ADDR_STR_MAX	46	/* INET6_ADDRSTRLEN */
 
 enum conf_direction { CONF_DIR_NONE = 0, CONF_DIR_ENTRY, CONF_DIR_EXIT };
 
@@ -75,10 +73,8 @@ typedef struct conf {
 
 	proj_tariff tariff;		/* includes the facility UTC offset */
 	size_t ncapacity;
-	/* /metrics without the operator token from these numeric addresses
-	 * (default 127.0.0.1 and ::1) */
-	char metrics_allow[CONF_METRICS_ALLOW_MAX][CONF_ADDR_STR_MAX];
-	size_t nmetrics_allow;
+	char metrics_allow[2048];	/* /metrics without a token: addresses or
+					   prefixes, comma-separated; default loopback */
 	conf_capacity capacity[PROJ_TARIFF_CLASSES];
 
 	/* limits */
@@ -97,6 +93,10 @@ typedef struct conf {
 	unsigned time_skew_ms;		/* ahead of our clock, default 2000 */
 	unsigned time_offline_horizon_s; /* older: refused, default 86400 */
 	unsigned time_max_drift_ms;	/* gate clock offset, default 10000 */
+
+	/* "seed": the seed's clients (docs/seed-compat.md), comma-separated */
+	char seed_cors[2048];		/* CORS origins, default "*"; "" = none */
+	char seed_tokenless[2048];	/* addresses needing no token, default "" */
 } conf;
 
 /* Fill c with the embedded default (DESIGN.md, Programs). */

@@ -227,11 +227,9 @@ static int make_policy(const conf *c, api_policy *pol)
 	pol->time.skew_ms = c->time_skew_ms;
 	pol->time.offline_horizon_s = c->time_offline_horizon_s;
 	pol->time.max_drift_ms = c->time_max_drift_ms;
-	_Static_assert(CONF_METRICS_ALLOW_MAX <= API_METRICS_ALLOW_MAX &&
-	    CONF_ADDR_STR_MAX <= API_ADDR_STR_MAX, "metrics_allow fits the api's");
-	for (size_t i = 0; i < c->nmetrics_allow; i++)
-		memcpy(pol->metrics_allow.addr[i], c->metrics_allow[i], CONF_ADDR_STR_MAX);
-	pol->metrics_allow.n = c->nmetrics_allow;
+	pol->metrics_allow = c->metrics_allow;
+	pol->cors = c->seed_cors;
+	pol->tokenless = c->seed_tokenless;
 	return 0;
 }
 

@@ -294,7 +294,35 @@ static const bad BAD[] = {
 	{ "", F "line 1, near column 1 (byte offset 0): invalid JSON" },
 	{ "{\"a\":1}}", F "line 1, column 8 (byte offset 7): unexpected data after the JSON value" },
 	{ "{} {}", F "line 1, column 4 (byte offset 3): unexpected data after the JSON value" },
+	{ "{\"seed\":[]}", F "seed: expected an object" },
+	{ "{\"seed\":{\"cors\":[]}}", F "seed.cors: unknown key" },
+	{ "{\"seed\":{\"cors_origins\":\"*\"}}",
+	  F "seed.cors_origins: expected an array of strings" },
+	{ "{\"seed\":{\"cors_origins\":[\"ui.lan\"]}}",
+	  F "seed.cors_origins: expected \"*\" or origins such as \"http://10.0.0.5:3000\"" },
+	{ "{\"seed\":{\"tokenless\":[\"10.0.0.0/33\"]}}",
+	  F "seed.tokenless: expected IP addresses or prefixes such as \"10.0.0.0/24\"" },
+	{ "{\"seed\":{\"tokenless\":[\"10.0.0.1,10.0.0.2\"]}}",
+	  F "seed.tokenless: expected IP addresses or prefixes such as \"10.0.0.0/24\"" },
+	{ "{\"seed\":{\"tokenless\":[\"gate.lan\"]}}",
+	  F "seed.tokenless: expected IP addresses or prefixes such as \"10.0.0.0/24\"" },
 };
+
+TEST(seed_clients_keys)
+{
+	conf c;
+
+	conf_default(&c);
+	T_EQ_STR("*", c.seed_cors);			/* the seed's UI works */
+	T_EQ_STR("", c.seed_tokenless);			/* tokens stay required */
+	load_ok(&c, "{\"seed\":{\"cors_origins\":[\"http://10.0.0.5:5173\","
+	    "\"https://ui.lan\"],\"tokenless\":[\"10.0.0.21\",\"10.0.1.0/24\","
+	    "\"fd00::/8\"]}}");
+	T_EQ_STR("http://10.0.0.5:5173,https://ui.lan", c.seed_cors);
+	T_EQ_STR("10.0.0.21,10.0.1.0/24,fd00::/8", c.seed_tokenless);
+	load_ok(&c, "{\"seed\":{\"cors_origins\":[]}}");
+	T_EQ_STR("", c.seed_cors);			/* CORS off */
+}
 
 TEST(bad_files_exact_messages)
 {
