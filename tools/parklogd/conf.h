@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "export/export.h"
 #include "log/store.h"
 #include "projections/tariff.h"
 
@@ -89,6 +90,10 @@ typedef struct conf {
 	unsigned time_skew_ms;		/* ahead of our clock, default 2000 */
 	unsigned time_offline_horizon_s; /* older: refused, default 86400 */
 	unsigned time_max_drift_ms;	/* gate clock offset, default 10000 */
+
+	/* "export": {"nats": {...}} (docs/export.md); off without the key */
+	int export_on;
+	export_opts export_nats;
 } conf;
 
 /* Fill c with the embedded default (DESIGN.md, Programs). */
