@@ -393,6 +393,13 @@ static void *export__main(void *arg)
 	long n;
 
 	while (!export__stopping(e)) {
+		if (e->js != NULL && natsConnection_Status(e->nc) !=
+		    NATS_CONN_STATUS_CONNECTED) {
+			/* libnats reconnects; publishing now would only fill
+			 * its reconnect buffer with what we send again anyway */
+			export__wait(e, 250);
+			continue;
+		}
 		if (e->js == NULL) {
 			if ((s = export__connect(e)) != NATS_OK) {
 				export__fail(e, "connect", s);
@@ -420,6 +427,7 @@ void export_on_commit(exporter *e, const log_commit_info *ci)
 		return;
 	pthread_mutex_lock(&e->mu);
 	e->kicked = 1;
+	e->st.lag += ci->events;	/* until the next round counts it exactly */
 	pthread_cond_signal(&e->cv);
 	pthread_mutex_unlock(&e->mu);
 }

@@ -8,8 +8,9 @@ set -eu
 export DEBIAN_FRONTEND=noninteractive
 
 build="build-essential cmake pkg-config liblmdb-dev libmicrohttpd-dev
-  libwebsockets-dev libcjson-dev libgpiod-dev libxxhash-dev"
-tests="lmdb-utils curl python3 python3-websockets iproute2 procps chromium"
+  libwebsockets-dev libcjson-dev libgpiod-dev libxxhash-dev libnats-dev"
+tests="lmdb-utils curl python3 python3-websockets iproute2 procps chromium
+  nats-server"
 extra="wrk hyperfine clang libclang-rt-14-dev linux-perf"
 
 pkgs="$build"
