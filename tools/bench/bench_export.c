@@ -1,6 +1,6 @@
 /* bench_export — the export to NATS JetStream (docs/export.md):
  *
- *	bench_export URLS [EVENTS [RUNS [SECONDS]]]
+ *	bench_export URLS [EVENTS [RUNS [SECONDS [WINDOW]]]]
  *
  * A. throughput: a log of EVENTS own events (written first, durability
  *    none), exported from position 0 into a fresh stream (R3 with three
@@ -55,6 +55,8 @@ static int fill(log_store *s, long n)
 	return rc;
 }
 
+static unsigned window;
+
 static void opts_for(export_opts *o, const char *urls, const char *fac)
 {
 	char buf[2048], *save = NULL;
@@ -66,6 +68,7 @@ static void opts_for(export_opts *o, const char *urls, const char *fac)
 		snprintf(o->servers[o->nservers++], EXPORT_URL_MAX + 1, "%s", u);
 	snprintf(o->facility, sizeof o->facility, "%s", fac);
 	o->dedup_window_s = 120;
+	o->window = window;
 }
 
 /* A: events/s, or -1. */
@@ -209,8 +212,9 @@ int main(int argc, char **argv)
 	int runs = argc > 3 ? atoi(argv[3]) : 3;
 	double secs = argc > 4 ? atof(argv[4]) : 5, tp[16], ap[16], lm[16], lx[16], cu[16];
 
+	window = argc > 5 ? (unsigned)atoi(argv[5]) : 0;
 	if (argc < 2 || n <= 0 || runs <= 0 || runs > 16) {
-		fprintf(stderr, "usage: bench_export URLS [EVENTS [RUNS [SECONDS]]]\n");
+		fprintf(stderr, "usage: bench_export URLS [EVENTS [RUNS [SECONDS [WINDOW]]]]\n");
 		return 2;
 	}
 	for (int i = 0; i < runs; i++) {
