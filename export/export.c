@@ -311,6 +311,8 @@ static long export__round(exporter *e)
 			continue;
 		if ((rc = export__collect(e, t, &si[i], pos)) != 0)
 			goto fail;
+		/* a stream's seqs are contiguous: the batch is (pos, last] */
+		msg_assert(e->b.n > 0 && e->b.last == pos + e->b.n);
 		/* the read txn ends before the wait for NATS */
 		log_txn_abort(t);
 		t = NULL;
