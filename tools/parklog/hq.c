@@ -246,7 +246,8 @@ int cli_hq(int argc, char **argv)
 	msg_init("parklog hq", MSG_INFO);
 	colon = strrchr(a.http, ':');
 	if (colon == NULL || (size_t)(colon - a.http) >= sizeof host ||
-	    (port = atoi(colon + 1)) < 0 || port > 65535)
+	    colon[1] == '\0' || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+	    strlen(colon + 1) > 5 || (port = atoi(colon + 1)) > 65535)
 		return fprintf(stderr, "parklog hq: --http: expected ADDR:PORT\n"), CLI_USAGE;
 	snprintf(host, sizeof host, "%.*s", (int)(colon - a.http), a.http);
 	if ((rc = hq_db_open(&db, a.dir, a.tz_min)) != 0) {
