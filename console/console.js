@@ -322,7 +322,17 @@
         el("div", { class: "table-wrap" }, el("table", { class: "rows" },
           el("thead", {}, el("tr", {}, el("th", {}, t("stream")), el("th", {}, t("head")), el("th", {}, "P"))),
           el("tbody", {}, vec)))),
-      el("div", { class: "gates" }, peers));
+      el("div", { class: "gates" }, peers), exportCard(b.export));
+  }
+  // The export to NATS JetStream (docs/export.md), when configured.
+  function exportCard(x) {
+    if (!x) return null;
+    return el("article", { class: "card peer" },
+      el("header", {}, el("h3", {}, t("export"), " · ", x.stream), el("span", { class: "badge " + (x.connected ? "online" : "offline") },
+        t(x.connected ? "connected" : "disconnected"))),
+      el("dl", {}, kv("lag", x.lag), kv("exported", x.exported),
+        kv("last_sync", x.last_ack_ms ? dayhms(new Date(x.last_ack_ms).toISOString()) : t("never")),
+        x.last_error ? kv("error", x.last_error) : null));
   }
 
   // ---- live updates -----------------------------------------------------------

@@ -8,9 +8,10 @@ set -eu
 export DEBIAN_FRONTEND=noninteractive
 
 build="build-essential cmake pkg-config liblmdb-dev libmicrohttpd-dev
-  libwebsockets-dev libcjson-dev libgpiod-dev libxxhash-dev libsystemd-dev"
+  libwebsockets-dev libcjson-dev libgpiod-dev libxxhash-dev libsystemd-dev
+  libnats-dev"
 tests="lmdb-utils curl python3 python3-websockets iproute2 procps chromium
-  debootstrap systemd-container man-db"
+  debootstrap systemd-container man-db nats-server"
 extra="wrk hyperfine clang libclang-rt-14-dev linux-perf"
 
 pkgs="$build"

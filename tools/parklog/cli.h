@@ -38,5 +38,7 @@ int cli_replay(int argc, char **argv);
 int cli_stats(int argc, char **argv);
 int cli_sessions(int argc, char **argv);
 int cli_backup(int argc, char **argv);
+/* `parklog hq`: not on a data directory but on NATS (hq.h). */
+int cli_hq(int argc, char **argv);
 
 #endif

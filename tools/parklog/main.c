@@ -20,6 +20,7 @@ static const struct {
 	{ "stats", cli_stats, "streams, counts, sizes, projection summary" },
 	{ "sessions", cli_sessions, "parking sessions: by plate, inside now, conflicts" },
 	{ "backup", cli_backup, "hot, compacting copy of a data directory" },
+	{ "hq", cli_hq, "head office: every facility's JetStream export, HTTP view" },
 };
 #define CLI_NCMDS (sizeof cli_cmds / sizeof cli_cmds[0])
 

@@ -849,12 +849,95 @@ static int conf__tariff(const conf__ctx *x, const cJSON *root, conf *c)
 	return 0;
 }
 
+/* "export": {"nats": {"servers": [URL...], "facility", "stream",
+ * "subject_prefix", "user", "password", "token", "creds", "replicas",
+ * "window", "dedup_window_s", "ack_wait_ms"}} (docs/export.md). */
+static int conf__export_strs(const conf__ctx *x, const cJSON *v, export_opts *o)
+{
+	static const char *const names[] = { "facility", "stream",
+	    "subject_prefix", "user", "password", "token", "creds" };
+	char *dst[] = { o->facility, o->stream, o->subject_prefix, o->user,
+	    o->password, o->token, o->creds };
+	size_t cap[] = { sizeof o->facility, sizeof o->stream,
+	    sizeof o->subject_prefix, sizeof o->user, sizeof o->password,
+	    sizeof o->token, sizeof o->creds };
+	const cJSON *it;
+	char p[CONF__PATH];
+
+	for (size_t i = 0; i < CONF__NKEYS(names); i++)
+		if ((it = conf__get(v, names[i])) != NULL &&
+		    conf__str(x, it, conf__path(p, "export.nats", names[i]), NULL,
+		    "a string", dst[i], cap[i]) != 0)
+			return -1;
+	return 0;
+}
+
+static int conf__export_nums(const conf__ctx *x, const cJSON *v, export_opts *o)
+{
+	static const struct conf__limit tab[] = {
+		{ "replicas", 1, 5 }, { "window", 1, 65536 },
+		{ "dedup_window_s", 1, 7 * 86400 }, { "ack_wait_ms", 100, 600000 },
+	};
+	unsigned *dst[] = { &o->replicas, &o->window, &o->dedup_window_s,
+	    &o->ack_wait_ms };
+	const cJSON *it;
+	char p[CONF__PATH];
+	long long n;
+
+	for (size_t i = 0; i < CONF__NKEYS(tab); i++) {
+		if ((it = conf__get(v, tab[i].name)) == NULL)
+			continue;
+		if (conf__int(x, it, conf__path(p, "export.nats", tab[i].name),
+		    tab[i].lo, tab[i].hi, &n) != 0)
+			return -1;
+		*dst[i] = (unsigned)n;
+	}
+	return 0;
+}
+
+static int conf__export(const conf__ctx *x, const cJSON *v, conf *c)
+{
+	static const char *const keys[] = { "servers", "facility", "stream",
+	    "subject_prefix", "user", "password", "token", "creds", "replicas",
+	    "window", "dedup_window_s", "ack_wait_ms" };
+	static const char *const top[] = { "nats" };
+	export_opts *o = &c->export_nats;
+	const cJSON *n, *it, *srv;
+	char p[CONF__PATH], msg[256];
+
+	if (conf__keys(x, v, "export", top, 1) != 0)
+		return -1;
+	memset(o, 0, sizeof *o);
+	if ((n = conf__get(v, "nats")) == NULL || conf__keys(x, n, "export.nats",
+	    keys, CONF__NKEYS(keys)) != 0)
+		return n == NULL ? conf__fail(x, "export.nats", "required") : -1;
+	srv = conf__get(n, "servers");
+	if (!cJSON_IsArray(srv) || cJSON_GetArraySize(srv) < 1 ||
+	    cJSON_GetArraySize(srv) > EXPORT_MAX_SERVERS)
+		return conf__fail(x, "export.nats.servers", "expected 1..%d URLs",
+		    EXPORT_MAX_SERVERS);
+	cJSON_ArrayForEach(it, srv) {
+		conf__index(p, "export.nats.servers", o->nservers);
+		if (conf__str(x, it, p, NULL, "a URL", o->servers[o->nservers],
+		    EXPORT_URL_MAX + 1) != 0)
+			return -1;
+		o->nservers++;
+	}
+	if (conf__export_strs(x, n, o) != 0 || conf__export_nums(x, n, o) != 0)
+		return -1;
+	if (export_opts_check(o, msg, sizeof msg) != 0)
+		return conf__fail(x, NULL, "%s", msg);
+	c->export_on = 1;
+	return 0;
+}
+
 static int conf__root(const conf__ctx *x, const cJSON *root, conf *c)
 {
 	static const char *const keys[] = { "this_central", "peer_centrals",
 	    "id", "data_dir", "http", "p2p", "gates", "durability", "messages",
 	    "utc_offset", "operator_token", "peer_secret", "edges", "peers",
-	    "tariff", "capacity", "limits", "time", "p2p_tls", "metrics_allow", "seed" };
+	    "tariff", "capacity", "limits", "time", "p2p_tls", "metrics_allow", "seed",
+	    "export" };
 	const cJSON *it;
 
 	if (!cJSON_IsObject(root))
@@ -889,6 +972,8 @@ static int conf__root(const conf__ctx *x, const cJSON *root, conf *c)
 	    c->metrics_allow, sizeof c->metrics_allow) != 0)
 		return -1;
 	if ((it = conf__get(root, "seed")) != NULL && conf__seed(x, it, c) != 0)
+		return -1;
+	if ((it = conf__get(root, "export")) != NULL && conf__export(x, it, c) != 0)
 		return -1;
 	return 0;
 }

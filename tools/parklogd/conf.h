@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "export/export.h"
 #include "log/store.h"
 #include "projections/tariff.h"
 
@@ -97,6 +98,9 @@ typedef struct conf {
 	/* "seed": the seed's clients (docs/seed-compat.md), comma-separated */
 	char seed_cors[2048];		/* CORS origins, default "*"; "" = none */
 	char seed_tokenless[2048];	/* addresses needing no token, default "" */
+	/* "export": {"nats": {...}} (docs/export.md); off without the key */
+	int export_on;
+	export_opts export_nats;
 } conf;
 
 /* Fill c with the embedded default (DESIGN.md, Programs). */

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "export/export.h"
 #include "gates/gate.h"
 #include "log/store.h"
 #include "log/writer.h"
@@ -55,6 +56,7 @@ typedef struct node {
 	gate_service *gates;
 	api_server *api;
 	api_edge *edges;	/* the policy's edges, kept for the api's copy */
+	exporter *exp;		/* NULL without "export" */
 } node;
 
 /* --help: the usage on stdout, exit 0; a wrong flag: on stderr, exit 1. */
@@ -271,10 +273,33 @@ static int peer_addrs(const conf *c, peer_addr **out)
 	return 0;
 }
 
-/* /metrics: the peers' series (api_hooks takes a void context). */
-static int peers_metrics(void *svc, char *buf, size_t len)
+/* /metrics: the peers' series, then the exporter's (as snprintf). */
+static int node_metrics(void *ctx, char *buf, size_t len)
 {
-	return peer_service_metrics(svc, buf, len);
+	node *n = ctx;
+	int a = peer_service_metrics(n->peers, buf, len), b;
+	size_t used;
+
+	if (a < 0 || n->exp == NULL)
+		return a;
+	used = (size_t)a < len ? (size_t)a : len;
+	b = export_metrics(n->exp, buf + used, len - used);
+	return b < 0 ? b : a + b;
+}
+
+/* /api/p2p/status: the peers', and "export" when it runs. */
+static void node_p2p_status(void *ctx, cJSON *obj)
+{
+	node *n = ctx;
+
+	peer_service_api_status(n->peers, obj);
+	if (n->exp != NULL)
+		export_status_json(n->exp, obj);
+}
+
+static void node_p2p_sync_state(void *ctx, cJSON *obj)
+{
+	peer_service_api_sync_state(((node *)ctx)->peers, obj);
 }
 
 /* The replication service: listener bound, peers loaded, not running yet
@@ -403,6 +428,7 @@ static void node_committed(void *ctx, const log_commit_info *ci)
 
 	peer_service_on_commit(n->peers, ci);
 	api_server_committed(n->api, ci);
+	export_on_commit(n->exp, ci);
 }
 
 /* Why the data directory cannot be opened, in the operator's terms. */
@@ -465,10 +491,10 @@ static int node_start(node *n)
 	snprintf(ao.host, sizeof ao.host, "%s", c->http.host);
 	ao.store = n->store;
 	ao.proj = n->proj;
-	ao.hooks.p2p_status = peer_service_api_status;
-	ao.hooks.p2p_sync_state = peer_service_api_sync_state;
-	ao.hooks.metrics = peers_metrics;
-	ao.hooks.ctx = n->peers;
+	ao.hooks.p2p_status = node_p2p_status;
+	ao.hooks.p2p_sync_state = node_p2p_sync_state;
+	ao.hooks.metrics = node_metrics;
+	ao.hooks.ctx = n;
 	ao.hooks.barrier = gates_barrier;
 	ao.hooks.gate_status = gates_status;
 	ao.hooks.gate_ctx = n->gates;
@@ -478,7 +504,10 @@ static int node_start(node *n)
 	policy_free(&ao.policy);
 	if (rc != 0)
 		return msg_warnx("http: %s", api_strerror(rc)), rc;
-	wo.ctx = n;		/* every commit: peers and the console */
+	if (c->export_on && (rc = export_start(n->store, c->data_dir,
+	    &c->export_nats, &n->exp)) != 0)
+		return msg_warnx("export: %s", log_strerror(rc)), rc;
+	wo.ctx = n;		/* every commit: peers, the console, the export */
 	if ((rc = log_writer_start(n->store, &wo, &n->writer)) != 0)
 		return msg_warnx("log writer: %s", log_strerror(rc)), rc;
 	if ((rc = peer_service_start(n->peers, n->writer)) != 0)
@@ -502,6 +531,7 @@ static void node_stop(node *n)
 		peer_service_stop(n->peers);
 	if (n->writer != NULL)
 		log_writer_stop(n->writer);
+	export_stop(n->exp);	/* after the writer: its commit hook */
 	if (n->peers != NULL)
 		peer_service_destroy(n->peers);
 	api_server_free(n->api);

@@ -648,4 +648,41 @@ TEST(p2p_tls_checked)
 	T_EQ_STR(pem, c.p2p_tls_cert);
 }
 
+
+/* "export": {"nats": {...}} (docs/export.md): parsed, off without it, and a
+ * bad value is refused with its key, changing nothing else. */
+TEST(export_key)
+{
+	conf c;
+	char err[512] = "";
+
+	load_ok(&c, "{}");
+	T_EQ_INT(0, c.export_on);
+	load_ok(&c, "{\"export\":{\"nats\":{\"servers\":[\"nats://127.0.0.1:4222\","
+	    "\"nats://127.0.0.1:4223\"],\"facility\":\"lot-1\",\"replicas\":3,"
+	    "\"window\":512,\"user\":\"u\",\"password\":\"p\"}}}");
+	T_EQ_INT(1, c.export_on);
+	T_EQ_INT(2, c.export_nats.nservers);
+	T_EQ_STR("nats://127.0.0.1:4223", c.export_nats.servers[1]);
+	T_EQ_STR("lot-1", c.export_nats.facility);
+	T_EQ_INT(3, c.export_nats.replicas);
+	T_EQ_INT(512, c.export_nats.window);
+	T_EQ_INT(-1, load(&c, "{\"export\":{\"nats\":{\"servers\":[],"
+	    "\"facility\":\"lot-1\"}}}", err, sizeof err));
+	T_EQ_STR("parklog.json: export.nats.servers: expected 1..8 URLs", err);
+	T_EQ_INT(-1, load(&c, "{\"export\":{\"nats\":{\"servers\":[\"nats://h:1\"],"
+	    "\"facility\":\"lot.1\"}}}", err, sizeof err));
+	T_EQ_STR("parklog.json: export.nats.facility: expected 1..32 characters "
+	    "of A-Z a-z 0-9 _ -", err);
+	T_EQ_INT(-1, load(&c, "{\"export\":{\"nats\":{\"servers\":[\"http://h:1\"],"
+	    "\"facility\":\"f\"}}}", err, sizeof err));
+	T_EQ_STR("parklog.json: export.nats.servers[0]: expected nats://host:port "
+	    "or tls://host:port", err);
+	T_EQ_INT(-1, load(&c, "{\"export\":{\"kafka\":{}}}", err, sizeof err));
+	T_EQ_STR("parklog.json: export.kafka: unknown key", err);
+	T_EQ_INT(-1, load(&c, "{\"export\":{\"nats\":{\"servers\":[\"nats://h:1\"],"
+	    "\"facility\":\"f\",\"window\":0}}}", err, sizeof err));
+	T_EQ_STR("parklog.json: export.nats.window: expected an integer 1..65536", err);
+}
+
 T_MAIN()
