@@ -21,7 +21,8 @@ enum {
 	/* operator events (log_ev_is_op), after "session" */
 	LOG__K_TARGET, LOG__K_FROM_PLATE, LOG__K_PASS, LOG__K_KIND,
 	LOG__K_VALID_FROM, LOG__K_VALID_TO, LOG__K_EFFECTIVE, LOG__K_SECTION,
-	LOG__K_VALUE, LOG__K_OPERATOR, LOG__K_REASON, LOG__K_COUNT
+	LOG__K_VALUE, LOG__K_OPERATOR, LOG__K_REASON, LOG__K_TO_PLATE,
+	LOG__K_FOR_PLATE, LOG__K_COUNT
 };
 
 struct log__key {
@@ -41,7 +42,8 @@ static const struct log__key log__keys[LOG__K_COUNT] = {
 	LOG__KEY("target"), LOG__KEY("from_plate"), LOG__KEY("pass"),
 	LOG__KEY("kind"), LOG__KEY("valid_from"), LOG__KEY("valid_to"),
 	LOG__KEY("effective_from"), LOG__KEY("section"), LOG__KEY("value"),
-	LOG__KEY("operator"), LOG__KEY("reason")
+	LOG__KEY("operator"), LOG__KEY("reason"), LOG__KEY("to_plate"),
+	LOG__KEY("for_plate")
 };
 
 static const char *const log__type_names[] = {
@@ -610,8 +612,7 @@ int log_event_check(const log_event *ev, char *err, size_t errlen)
 		return log__check_exit(ev, err, errlen);
 	if (log_ev_is_op(ev->type))
 		return log_op__check(ev, err, errlen);
-	if (strcmp(ev->plate, LOG_OP_PLATE_TARIFF) == 0 ||
-	    strcmp(ev->plate, LOG_OP_PLATE_SETTINGS) == 0) {
+	if (log_op_plate_reserved(ev->plate)) {
 		log__err(err, errlen, "plate_id: a reserved plate (operator events)");
 		return LOG_EEVENT_VALUE;
 	}

@@ -71,25 +71,31 @@ enum log_ev_type {
 /* Operator events. They keep the common head and body, with fixed values
  * where a gate field means nothing: edge_id "console", confidence 1,
  * vehicle the pass's class (PASS_ISSUED) else "any", edge_ts absent.
- *   plate_id   PLATE_CORRECTED: the corrected plate; SESSION_VOIDED: the
- *              session's plate; PASS_*: the pass's plate; TARIFF_SET and
- *              SETTINGS_SET: the reserved LOG_OP_PLATE_TARIFF /
- *              LOG_OP_PLATE_SETTINGS (gates never write them: api/ refuses)
+ *   plate_id   a reserved plate per kind, so that all events of a kind are
+ *              one plate's in the log's plate index (projections/ops.c loads
+ *              them so at open): LOG_OP_PLATE_CORRECT, _VOID, _PASS,
+ *              _TARIFF, _SETTINGS. Gate events may not use these plates.
+ *   plate_view the plate concerned as displayed (the corrected plate's for a
+ *              PLATE_CORRECTED), else plate_id
  *   session    SESSION_VOIDED: the voided session; null for the others
  * then, after "session", by type:
- *   PLATE_CORRECTED ,"target":"<event id>","from_plate":"<plate>"
- *   SESSION_VOIDED  (nothing)
- *   PASS_ISSUED     ,"pass":"<word>","kind":"<word>","valid_from":ms,"valid_to":ms
- *   PASS_REVOKED    ,"pass":"<word>"
+ *   PLATE_CORRECTED ,"target":"<event id>","from_plate":"<plate>","to_plate":"<plate>"
+ *   SESSION_VOIDED  ,"for_plate":"<the session's plate>"
+ *   PASS_ISSUED     ,"for_plate":"<plate>","pass":"<word>","kind":"<word>",
+ *                   "valid_from":ms,"valid_to":ms
+ *   PASS_REVOKED    ,"for_plate":"<plate>","pass":"<word>"
  *   TARIFF_SET      ,"tariff":"<name>","effective_from":ms,"value":{tariff JSON}
  *   SETTINGS_SET    ,"section":"<word>","value":<JSON value>
  * and last, for all: ,"operator":"<account>","reason":"<text>".
  * "value" is compact JSON (no whitespace outside strings, at most
  * LOG_OP_JSON_MAX bytes, nesting <= 8), kept byte for byte; what it means
  * is checked by projections/ (a TARIFF_SET whose value is no tariff there
- * is ignored, and api/ never writes one). pass and kind are words of
- * [A-Za-z0-9._-] (1..32, 1..16); valid_from < valid_to; reason 1..200 bytes
- * of the plate_view rule; operator a word like an origin. */
+ * is ignored, and api/ never writes one). pass is a word of [A-Za-z0-9._-]
+ * (1..32), kind (1..16); valid_from < valid_to; reason 1..200 bytes of the
+ * plate_view rule; operator a word like an origin. */
+#define LOG_OP_PLATE_CORRECT	"ZZCORRECT"
+#define LOG_OP_PLATE_VOID	"ZZVOID"
+#define LOG_OP_PLATE_PASS	"ZZPASS"
 #define LOG_OP_PLATE_TARIFF	"ZZTARIFF"
 #define LOG_OP_PLATE_SETTINGS	"ZZSETTINGS"
 #define LOG_OP_EDGE		"console"
@@ -101,6 +107,8 @@ enum log_ev_type {
 typedef struct log_op {
 	char target[LOG_ID_MAX + 1];		/* PLATE_CORRECTED */
 	char from_plate[LOG_PLATE_MAX + 1];	/* PLATE_CORRECTED */
+	char plate[LOG_PLATE_MAX + 1];		/* the plate concerned: to_plate
+						   or for_plate */
 	char pass[LOG_PASS_MAX + 1];		/* PASS_* */
 	char kind[LOG_VEHICLE_MAX + 1];		/* PASS_ISSUED */
 	int64_t valid_from, valid_to;		/* PASS_ISSUED, ms, [from, to) */
@@ -142,6 +150,10 @@ typedef struct log_event {
 
 /* 1 for the operator event types (PLATE_CORRECTED .. SETTINGS_SET). */
 int log_ev_is_op(enum log_ev_type t);
+/* The reserved plate of an operator event type; NULL for others. */
+const char *log_op_plate(enum log_ev_type t);
+/* 1 if plate is one of the reserved plates. */
+int log_op_plate_reserved(const char *plate);
 
 /* When the event happened — its action time: the gate's time if it gave an
  * earlier one than ts, else ts. Sessions, fees and the per-plate fold order

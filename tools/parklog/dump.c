@@ -63,17 +63,18 @@ static void cli_dump_change(const log_event *e)
 	switch (e->type) {
 	case LOG_EV_PLATE_CORRECTED:
 		snprintf(buf, sizeof buf, "event %s: %s -> %s", o->target,
-		    o->from_plate, e->plate);
+		    o->from_plate, o->plate);
 		break;
 	case LOG_EV_SESSION_VOIDED:
-		snprintf(buf, sizeof buf, "voided session %s", e->session);
+		snprintf(buf, sizeof buf, "voided session %s of %s", e->session,
+		    o->plate);
 		break;
 	case LOG_EV_PASS_ISSUED:
-		snprintf(buf, sizeof buf, "pass %s (%s) [%lld, %lld)", o->pass,
-		    o->kind, (long long)o->valid_from, (long long)o->valid_to);
+		snprintf(buf, sizeof buf, "pass %s (%s) of %s [%lld, %lld)", o->pass,
+		    o->kind, o->plate, (long long)o->valid_from, (long long)o->valid_to);
 		break;
 	case LOG_EV_PASS_REVOKED:
-		snprintf(buf, sizeof buf, "revoked pass %s", o->pass);
+		snprintf(buf, sizeof buf, "revoked pass %s of %s", o->pass, o->plate);
 		break;
 	case LOG_EV_TARIFF_SET:
 		snprintf(buf, sizeof buf, "tariff %s from %lld: %s", e->tariff,

@@ -10,24 +10,29 @@
 	"\"stream\":\"central-1:00000000deadbeef\",\"seq\":7,\"ts\":" ts "," \
 	"\"plate_id\":\"" plate "\",\"plate_view\":\"" plate "\","
 
-static const char CORRECTED[] = OPHEAD("PLATE_CORRECTED", "29A12345",
+#define OPHEADV(type, plate, view, ts) "{\"id\":\"central-1_" ts "_" plate "\"," \
+	"\"type\":\"" type "\",\"origin\":\"central-1\"," \
+	"\"stream\":\"central-1:00000000deadbeef\",\"seq\":7,\"ts\":" ts "," \
+	"\"plate_id\":\"" plate "\",\"plate_view\":\"" view "\","
+
+static const char CORRECTED[] = OPHEADV("PLATE_CORRECTED", "ZZCORRECT", "29A-123.45",
     "1733150000000") "\"vehicle\":\"any\",\"edge_id\":\"console\","
     "\"confidence\":1,\"session\":null,"
     "\"target\":\"central-2_1733149000000_29A12845\","
-    "\"from_plate\":\"29A12845\",\"operator\":\"lan\","
+    "\"from_plate\":\"29A12845\",\"to_plate\":\"29A12345\",\"operator\":\"lan\","
     "\"reason\":\"camera misread 3 as 8\"}";
-static const char VOIDED[] = OPHEAD("SESSION_VOIDED", "29A12345",
+static const char VOIDED[] = OPHEADV("SESSION_VOIDED", "ZZVOID", "29A12345",
     "1733150000000") "\"vehicle\":\"any\",\"edge_id\":\"console\","
     "\"confidence\":1,\"session\":\"central-1_1733140800000_29A12345\","
-    "\"operator\":\"lan\",\"reason\":\"test drive\"}";
-static const char ISSUED[] = OPHEAD("PASS_ISSUED", "29A12345",
+    "\"for_plate\":\"29A12345\",\"operator\":\"lan\",\"reason\":\"test drive\"}";
+static const char ISSUED[] = OPHEADV("PASS_ISSUED", "ZZPASS", "29A12345",
     "1733150000000") "\"vehicle\":\"car\",\"edge_id\":\"console\","
-    "\"confidence\":1,\"session\":null,\"pass\":\"p-2024-12\","
+    "\"confidence\":1,\"session\":null,\"for_plate\":\"29A12345\",\"pass\":\"p-2024-12\","
     "\"kind\":\"monthly\",\"valid_from\":1733011200000,"
     "\"valid_to\":1735689600000,\"operator\":\"lan\",\"reason\":\"paid\"}";
-static const char REVOKED[] = OPHEAD("PASS_REVOKED", "29A12345",
+static const char REVOKED[] = OPHEADV("PASS_REVOKED", "ZZPASS", "29A12345",
     "1733150000000") "\"vehicle\":\"any\",\"edge_id\":\"console\","
-    "\"confidence\":1,\"session\":null,\"pass\":\"p-2024-12\","
+    "\"confidence\":1,\"session\":null,\"for_plate\":\"29A12345\",\"pass\":\"p-2024-12\","
     "\"operator\":\"lan\",\"reason\":\"refund\"}";
 static const char TARIFF[] = OPHEAD("TARIFF_SET", "ZZTARIFF",
     "1733150000000") "\"vehicle\":\"any\",\"edge_id\":\"console\","
@@ -78,6 +83,8 @@ TEST(op_round_trip)
 	T_EQ_INT(LOG_EV_PLATE_CORRECTED, ev.type);
 	T_EQ_STR("central-2_1733149000000_29A12845", ev.op.target);
 	T_EQ_STR("29A12845", ev.op.from_plate);
+	T_EQ_STR("29A12345", ev.op.plate);
+	T_EQ_STR("ZZCORRECT", ev.plate);
 	T_EQ_STR("lan", ev.op.op);
 	T_EQ_STR("camera misread 3 as 8", ev.op.reason);
 	T_EQ_STR("", ev.session);
@@ -138,7 +145,11 @@ TEST(op_decode_refuses)
 		{ CORRECTED, "\"reason\":\"camera misread 3 as 8\"",
 		    "\"reason\":\"\"", "reason: empty" },
 		{ CORRECTED, "\"from_plate\":\"29A12845\"",
-		    "\"from_plate\":\"29A12345\"", "from_plate: the same" },
+		    "\"from_plate\":\"29A12345\"", "to_plate: the same" },
+		{ CORRECTED, "\"to_plate\":\"29A12345\"",
+		    "\"to_plate\":\"ZZVOID\"", "to_plate: a reserved" },
+		{ CORRECTED, "ZZCORRECT\",\"type", "ZZPASS\",\"type", "id" },
+		{ VOIDED, "\"for_plate\":\"29A12345\",", "", "for_plate" },
 		{ CORRECTED, "\"target\":\"central-2_1733149000000_29A12845\"",
 		    "\"target\":\"nope\"", "target: not an event id" },
 		{ CORRECTED, "\"edge_id\":\"console\"", "\"edge_id\":\"edge-1\"",
@@ -197,6 +208,21 @@ TEST(op_reserved_plates)
 	T_EQ_INT(0, decode_str(VOIDED, &ev, err, sizeof err));
 	strcpy(ev.plate, LOG_OP_PLATE_TARIFF);
 	log_event_id(ev.id, ev.origin, ev.ts, ev.plate);
+	T_EQ_INT(LOG_EEVENT_VALUE, log_event_check(&ev, err, sizeof err));
+	T_ASSERT(strstr(err, "reserved") != NULL);
+	/* a gate event on a reserved plate */
+	memset(&ev, 0, sizeof ev);
+	ev.type = LOG_EV_ENTRY_PENDING;
+	strcpy(ev.origin, "central-1");
+	ev.seq = 1;
+	ev.ts = 1733140800000;
+	strcpy(ev.plate, LOG_OP_PLATE_PASS);
+	log_event_id(ev.id, ev.origin, ev.ts, ev.plate);
+	strcpy(ev.session, ev.id);
+	strcpy(ev.plate_view, "x");
+	strcpy(ev.vehicle, "car");
+	strcpy(ev.edge_id, "edge-1");
+	ev.entry_ts = ev.duration_s = -1;
 	T_EQ_INT(LOG_EEVENT_VALUE, log_event_check(&ev, err, sizeof err));
 	T_ASSERT(strstr(err, "reserved") != NULL);
 	/* every proper prefix of each is refused */
