@@ -20,6 +20,8 @@ typedef struct api__policy {
 	api_edge *edges;
 	size_t nedges;
 	char operator_token[API_TOKEN_MAX + 1];
+	api_account accounts[API_ACCOUNTS_MAX];
+	size_t naccounts;
 	proj_tariff tariff;
 	api_capacity *capacity;
 	size_t ncapacity;
@@ -38,7 +40,7 @@ void api__policy_put(api__policy *p);
 typedef struct api__req api__req;
 typedef enum MHD_Result (*api__handler)(api__req *r);
 
-enum { API__GET = 1, API__POST = 2 };
+enum { API__GET = 1, API__POST = 2, API__PUT = 4, API__DELETE = 8 };
 /* METRICS: the operator's token, or a client address in metrics_allow. */
 enum api__auth_kind { API__AUTH_NONE = 0, API__AUTH_EDGE, API__AUTH_OPERATOR,
 	API__AUTH_METRICS };
@@ -52,7 +54,7 @@ typedef struct api__route {
 
 extern const api__route api__routes[];
 extern const size_t api__nroutes;
-#define API__ROUTES_MAX 28		/* >= api__nroutes + 1 ("other") */
+#define API__ROUTES_MAX 44		/* >= api__nroutes + 1 ("other") */
 
 /* ---- metrics ----------------------------------------------------------- */
 
@@ -144,7 +146,8 @@ enum MHD_Result api__h_console(api__req *r);
 
 /* ---- write path -------------------------------------------------------- */
 
-enum api__wkind { API__W_OPEN = 1, API__W_CLOSE, API__W_EVENT1 };
+enum api__wkind { API__W_OPEN = 1, API__W_CLOSE, API__W_EVENT1,
+	API__W_OP /* an operator event (operator.c) */ };
 enum api__action { API__ACT_NONE = 0, API__ACT_ENTRY, API__ACT_EXIT,
 	API__ACT_CONFIRM };
 
@@ -205,6 +208,11 @@ struct api__req {
 	log_job job;
 	api__write w;
 	api__conn *gc;			/* its connection in srv->guard, or NULL */
+	/* operator routes: who asked (api/accounts.c) */
+	char account[LOG_ORIGIN_MAX + 1];
+	enum api_role role;
+	void *op;			/* an operator write (operator.c), freed
+					   with the request */
 };
 
 struct api_server {
@@ -262,6 +270,30 @@ enum MHD_Result api__h_conflicts(api__req *r);
 enum MHD_Result api__h_p2p_status(api__req *r);
 enum MHD_Result api__h_sync_state(api__req *r);
 enum MHD_Result api__h_healthz(api__req *r);
+
+/* ---- operator accounts (accounts.c) and operator writes (operator.c) --- */
+
+/* Who the request's bearer token names: 0 (r->account, r->role set), or
+ * an HTTP status with *why. */
+unsigned api__accounts_auth(api__req *r, const char **why);
+/* 0 if r's account has at least `role`, else the answer (403) is queued
+ * into *res and -1 returned. */
+int api__role_need(api__req *r, enum api_role role, enum MHD_Result *res);
+enum MHD_Result api__h_whoami(api__req *r);
+enum MHD_Result api__h_op_correct(api__req *r);
+enum MHD_Result api__h_op_void(api__req *r);
+enum MHD_Result api__h_op_pass(api__req *r);
+enum MHD_Result api__h_op_revoke(api__req *r);
+enum MHD_Result api__h_op_passes(api__req *r);
+enum MHD_Result api__h_op_tariff(api__req *r);
+enum MHD_Result api__h_op_tariff_get(api__req *r);
+enum MHD_Result api__h_op_settings(api__req *r);
+enum MHD_Result api__h_op_changes(api__req *r);
+enum MHD_Result api__h_seed_history_put(api__req *r);
+enum MHD_Result api__h_seed_history_delete(api__req *r);
+enum MHD_Result api__h_op_candidates(api__req *r);
+/* The answer to an operator write, once the writer is done. */
+enum MHD_Result api__op_reply(api__req *r);
 
 /* Edge auth after the body named the edge: 0, or the answer was queued. */
 int api__auth_edge(api__req *r, const char *edge_id, enum MHD_Result *res);

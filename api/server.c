@@ -39,6 +39,22 @@ const api__route api__routes[] = {
 	{ "/", API__GET, API__AUTH_NONE, api__h_console },
 	{ "/console/", API__GET, API__AUTH_NONE, api__h_console },
 	{ "/metrics", API__GET, API__AUTH_METRICS, api__h_metrics },
+	/* operator changes (operator.c; roles: accounts.c) */
+	{ "/api/auth/whoami", API__GET, API__AUTH_OPERATOR, api__h_whoami },
+	{ "/api/ops/correct", API__POST, API__AUTH_OPERATOR, api__h_op_correct },
+	{ "/api/ops/void", API__POST, API__AUTH_OPERATOR, api__h_op_void },
+	{ "/api/ops/pass", API__POST, API__AUTH_OPERATOR, api__h_op_pass },
+	{ "/api/ops/pass/revoke", API__POST, API__AUTH_OPERATOR, api__h_op_revoke },
+	{ "/api/ops/passes", API__GET, API__AUTH_OPERATOR, api__h_op_passes },
+	{ "/api/ops/tariff", API__POST, API__AUTH_OPERATOR, api__h_op_tariff },
+	{ "/api/ops/tariff", API__GET, API__AUTH_OPERATOR, api__h_op_tariff_get },
+	{ "/api/ops/settings", API__POST, API__AUTH_OPERATOR, api__h_op_settings },
+	{ "/api/ops/changes", API__GET, API__AUTH_OPERATOR, api__h_op_changes },
+	{ "/api/parking/history/changes", API__GET, API__AUTH_OPERATOR, api__h_op_changes },
+	{ "/api/parking/history/", API__PUT, API__AUTH_OPERATOR, api__h_seed_history_put },
+	{ "/api/parking/history/", API__DELETE, API__AUTH_OPERATOR,
+	    api__h_seed_history_delete },
+	{ "/api/ops/candidates", API__GET, API__AUTH_OPERATOR, api__h_op_candidates },
 };
 const size_t api__nroutes = sizeof api__routes / sizeof api__routes[0];
 
@@ -90,6 +106,9 @@ static api__policy *api__policy_new(const api_policy *in)
 	if (in->operator_token != NULL)
 		snprintf(p->operator_token, sizeof p->operator_token, "%s",
 		    in->operator_token);
+	p->naccounts = in->naccounts < API_ACCOUNTS_MAX ? in->naccounts : API_ACCOUNTS_MAX;
+	if (p->naccounts > 0)	/* accounts.c */
+		memcpy(p->accounts, in->accounts, p->naccounts * sizeof *p->accounts);
 	if (in->tariff != NULL)
 		p->tariff = *in->tariff;
 	else
@@ -200,18 +219,28 @@ static int api__route_find(const char *url, const char *method, unsigned *status
     const char **why)
 {
 	int m = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ?
-	    API__GET : strcmp(method, "POST") == 0 ? API__POST : 0;
+	    API__GET : strcmp(method, "POST") == 0 ? API__POST :
+	    strcmp(method, "PUT") == 0 ? API__PUT :
+	    strcmp(method, "DELETE") == 0 ? API__DELETE : 0;
+	int first = -1;
 
+	/* one path may have a route per method (operator.c's) */
 	for (size_t i = 0; i < api__nroutes; i++) {
 		if (!api__path_match(api__routes[i].path, url))
 			continue;
-		if (api__routes[i].method != m) {
-			*status = MHD_HTTP_METHOD_NOT_ALLOWED;
-			*why = api__routes[i].method == API__GET ?
-			    "method not allowed (use GET)" :
-			    "method not allowed (use POST)";
-		}
-		return (int)i;
+		if (api__routes[i].method & m)
+			return (int)i;
+		if (first < 0)
+			first = (int)i;
+	}
+	if (first >= 0) {
+		*status = MHD_HTTP_METHOD_NOT_ALLOWED;
+		*why = api__routes[first].method == API__GET ?
+		    "method not allowed (use GET)" :
+		    api__routes[first].method == API__POST ?
+		    "method not allowed (use POST)" :
+		    "method not allowed (use PUT or DELETE)";
+		return first;
 	}
 	*status = MHD_HTTP_NOT_FOUND;
 	*why = "no such endpoint";
@@ -274,9 +303,8 @@ static void api__precheck(api__req *r, const char *url, const char *method)
 		st = (unsigned)api_auth_operator(r->pol->operator_token,
 		    api__header(r, MHD_HTTP_HEADER_AUTHORIZATION), &why);
 	if (st == 0 && api__routes[r->route].auth == API__AUTH_OPERATOR) {
-		st = (unsigned)api_auth_operator(r->pol->operator_token,
-		    api__header(r, MHD_HTTP_HEADER_AUTHORIZATION), &why);
-		if (st == 0 && r->pol->operator_token[0] != '\0')
+		st = api__accounts_auth(r, &why);	/* accounts.c */
+		if (st == 0 && (r->pol->operator_token[0] != '\0' || r->pol->naccounts > 0))
 			api__guard_authed(srv->guard, r->gc);
 	}
 	cl = api__header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -357,8 +385,8 @@ static enum MHD_Result api__access(void *cls, struct MHD_Connection *c,
 	/* The request is complete (headers and body): from here on it is
 	 * being answered, suspended or streaming, never cut by the guard. */
 	api__guard_delivered(r->srv->guard, r->gc);
-	if (r->state == API__RS_DONE)
-		return api__write_reply(r);
+	if (r->state == API__RS_DONE)	/* operator writes: operator.c */
+		return r->w.kind == API__W_OP ? api__op_reply(r) : api__write_reply(r);
 	if (r->state == API__RS_WAIT)
 		return MHD_YES;
 	if (r->too_big)
@@ -385,6 +413,7 @@ static void api__completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	api__guard_next(srv->guard, r->gc);
 	api__policy_put(r->pol);
 	cJSON_Delete(r->detection);
+	free(r->op);
 	free(r->body);
 	free(r);
 }

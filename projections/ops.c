@@ -509,3 +509,19 @@ int proj_ops_exit_fee(const proj_ops *o, const proj_tariff *base,
 	}
 	return proj_tariff_fee(&t, vehicle, entry_ms, exit_ms, fee);
 }
+
+void proj_ops_orphan_fee(const proj_ops *o, const proj_tariff *base,
+    const char *plate, const char *vehicle, int64_t exit_ms, int64_t *fee,
+    char tariff[LOG_TARIFF_MAX + 1])
+{
+	proj_tariff t;
+	proj_pass p;
+	size_t n;
+
+	proj_ops_tariff_at(o, base, exit_ms, &t);
+	n = strnlen(t.name, LOG_TARIFF_MAX);
+	memcpy(tariff, t.name, n);
+	tariff[n] = '\0';
+	*fee = proj_ops_pass_at(o, plate, vehicle, exit_ms, &p) ? 0 :
+	    t.unknown_entry_fee;
+}

@@ -144,4 +144,10 @@ int proj_ops_exit_fee(const proj_ops *o, const proj_tariff *base,
     const char *plate, const char *vehicle, int64_t entry_ms, int64_t exit_ms,
     int64_t *fee, char tariff[LOG_TARIFF_MAX + 1], char pass[LOG_PASS_MAX + 1]);
 
+/* What an exit with no entry is charged: 0 inside a pass, else the
+ * unknown-entry fee of the tariff in force at exit_ms (and its name). */
+void proj_ops_orphan_fee(const proj_ops *o, const proj_tariff *base,
+    const char *plate, const char *vehicle, int64_t exit_ms, int64_t *fee,
+    char tariff[LOG_TARIFF_MAX + 1]);
+
 #endif

@@ -1216,6 +1216,11 @@ const proj_tariff *proj_get_tariff(const proj *p)
 	return &p->tariff;
 }
 
+const proj_ops *proj_get_ops(const proj *p)
+{
+	return p->ops;
+}
+
 int proj_set_tariff(proj *p, log_txn *t, const proj_tariff *tariff)
 {
 	proj_tariff old = p->tariff;
