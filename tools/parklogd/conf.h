@@ -66,6 +66,14 @@ typedef struct conf {
 	size_t nedges;
 	conf_edge edges[CONF_MAX_EDGES];
 	char operator_token[CONF_TOKEN_MAX + 1]; /* "" = operator API open */
+	/* "operators": named accounts, each its own token and role
+	 * ("viewer" | "operator" | "admin"; api/accounts.c) */
+	size_t noperators;
+	struct conf_operator {
+		char name[LOG_ORIGIN_MAX + 1];
+		char token[CONF_TOKEN_MAX + 1];
+		char role[16];
+	} operators[32];
 
 	size_t npeers;
 	conf_peer peers[CONF_MAX_PEERS];

@@ -188,6 +188,23 @@ static int load_conf(conf *c, const flags *fl, char *err, size_t errlen)
 	return check_exposure(c, where, err, errlen);
 }
 
+/* "operators" as the api's accounts (api/accounts.c). */
+static int make_accounts(const conf *c, api_policy *pol)
+{
+	api_account *a = calloc(c->noperators + 1, sizeof *a);
+
+	if (a == NULL)
+		return ENOMEM;
+	for (size_t i = 0; i < c->noperators; i++) {
+		snprintf(a[i].name, sizeof a[i].name, "%s", c->operators[i].name);
+		snprintf(a[i].token, sizeof a[i].token, "%s", c->operators[i].token);
+		a[i].role = api_role_parse(c->operators[i].role);
+	}
+	pol->accounts = a;
+	pol->naccounts = c->noperators;
+	return 0;
+}
+
 /* The api's policy from a configuration; release with policy_free once
  * the api has copied it. */
 static int make_policy(const conf *c, api_policy *pol)
@@ -232,13 +249,14 @@ static int make_policy(const conf *c, api_policy *pol)
 	for (size_t i = 0; i < c->nmetrics_allow; i++)
 		memcpy(pol->metrics_allow.addr[i], c->metrics_allow[i], CONF_ADDR_STR_MAX);
 	pol->metrics_allow.n = c->nmetrics_allow;
-	return 0;
+	return make_accounts(c, pol);
 }
 
 static void policy_free(api_policy *pol)
 {
 	free((void *)pol->edges);
 	free((void *)pol->capacity);
+	free((void *)pol->accounts);
 }
 
 static int make_dir(const char *dir)
@@ -536,7 +554,7 @@ static void announce(const node *n, const flags *fl)
 	if (c->nedges == 0)
 		msg_info("no edges configured: any edge id is accepted without a "
 		    "token (loopback only)");
-	if (c->operator_token[0] == '\0')
+	if (c->operator_token[0] == '\0' && c->noperators == 0)
 		msg_info("no operator token: the operator API is open to whoever "
 		    "reaches %s", c->http.host);
 }
@@ -646,6 +664,8 @@ static void reload(node *n, const flags *fl)
 	memcpy(n->cf->edges, nc->edges, sizeof nc->edges);
 	n->cf->nedges = nc->nedges;
 	memcpy(n->cf->operator_token, nc->operator_token, sizeof nc->operator_token);
+	memcpy(n->cf->operators, nc->operators, sizeof nc->operators);
+	n->cf->noperators = nc->noperators;
 	n->cf->tariff = nc->tariff;
 out:
 	free(nc);
