@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cJSON.h>
 #include <xxhash.h>
@@ -524,4 +525,47 @@ void proj_ops_orphan_fee(const proj_ops *o, const proj_tariff *base,
 	tariff[n] = '\0';
 	*fee = proj_ops_pass_at(o, plate, vehicle, exit_ms, &p) ? 0 :
 	    t.unknown_entry_fee;
+}
+
+int proj_ops_seed_tariff(log_store *s, const proj_ops *o, const char *name,
+    const char *json, int64_t now_ms)
+{
+	proj_ops *m = (proj_ops *)o;
+	log_event ev;
+	log_txn *t;
+	size_t held;
+	int rc;
+
+	pthread_mutex_lock(&m->mu);
+	held = o->ntar;
+	pthread_mutex_unlock(&m->mu);
+	if (held > 0 || json == NULL || json[0] == '\0' ||
+	    strlen(json) > LOG_OP_JSON_MAX)
+		return 0;
+	memset(&ev, 0, sizeof ev);
+	ev.type = LOG_EV_TARIFF_SET;
+	PROJ_OPS__CPY(ev.plate, LOG_OP_PLATE_TARIFF);
+	PROJ_OPS__CPY(ev.plate_view, LOG_OP_PLATE_TARIFF);
+	PROJ_OPS__CPY(ev.vehicle, "any");
+	PROJ_OPS__CPY(ev.edge_id, LOG_OP_EDGE);
+	ev.confidence_milli = 1000;
+	ev.entry_ts = ev.duration_s = -1;
+	PROJ_OPS__CPY(ev.tariff, name);
+	PROJ_OPS__CPY(ev.op.value, json);
+	PROJ_OPS__CPY(ev.op.op, "config");
+	PROJ_OPS__CPY(ev.op.reason, "seeded from the config file");
+	if (now_ms <= 0) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	}
+	if ((rc = log_txn_begin(s, 1, &t)) != 0)
+		return rc;
+	if ((rc = log_txn_next_ts(t, ev.plate, now_ms, &ev.ts)) != 0 ||
+	    (rc = log_txn_append_own(t, &ev)) != 0) {
+		log_txn_abort(t);
+		return rc;
+	}
+	return log_txn_commit(t);
 }

@@ -144,6 +144,17 @@ int proj_ops_exit_fee(const proj_ops *o, const proj_tariff *base,
     const char *plate, const char *vehicle, int64_t entry_ms, int64_t exit_ms,
     int64_t *fee, char tariff[LOG_TARIFF_MAX + 1], char pass[LOG_PASS_MAX + 1]);
 
+/* The config file's tariff seeds the schedule: if the log holds no
+ * TARIFF_SET yet (none held by o, loaded from the log), append one with
+ * effective_from 0, operator "config", value `json` (the config's "tariff"
+ * object, compact) and the tariff's `name`, in a write transaction of its
+ * own (before the writer thread starts). Two centrals that both seed
+ * (partitioned at their first start) hold two seeds once they meet: the
+ * later in fold order wins on both, so they price alike. A no-op for ""
+ * json. now_ms <= 0: the wall clock. 0 or a log error. */
+int proj_ops_seed_tariff(log_store *s, const proj_ops *o, const char *name,
+    const char *json, int64_t now_ms);
+
 /* What an exit with no entry is charged: 0 inside a pass, else the
  * unknown-entry fee of the tariff in force at exit_ms (and its name). */
 void proj_ops_orphan_fee(const proj_ops *o, const proj_tariff *base,

@@ -845,6 +845,18 @@ static int conf__p2p_tls(const conf__ctx *x, const cJSON *v, conf *c)
 
 /* The tariff parser resets the offset; the facility's "utc_offset" (or the
  * offset c had) is applied after it, whatever the order in the file. */
+/* The tariff's compact text, kept to seed the log's first TARIFF_SET
+ * (projections/ops.h); too long for an event: none (the base stays). */
+static void conf__tariff_json(const cJSON *t, conf *c)
+{
+	char *s = cJSON_PrintUnformatted(t);
+
+	c->tariff_json[0] = '\0';
+	if (s != NULL && strlen(s) < sizeof c->tariff_json)
+		strcpy(c->tariff_json, s);
+	cJSON_free(s);
+}
+
 static int conf__tariff(const conf__ctx *x, const cJSON *root, conf *c)
 {
 	const cJSON *t = conf__get(root, "tariff"), *off = conf__get(root, "utc_offset");
@@ -856,6 +868,7 @@ static int conf__tariff(const conf__ctx *x, const cJSON *root, conf *c)
 			return conf__fail(x, "tariff", "expected an object");
 		if (proj_tariff_parse(t, &c->tariff, msg, sizeof msg) != 0)
 			return conf__fail(x, NULL, "tariff.%s", msg);
+		conf__tariff_json(t, c);
 	}
 	if (off != NULL && proj_utc_offset_parse(cJSON_GetStringValue(off), &tz) != 0)
 		return conf__fail(x, "utc_offset",

@@ -82,6 +82,8 @@ typedef struct conf {
 	char p2p_tls_cert[1024], p2p_tls_key[1024], p2p_tls_ca[1024];
 
 	proj_tariff tariff;		/* includes the facility UTC offset */
+	char tariff_json[1025];		/* "tariff" as given, compact ("" if
+					   none): seeds the first TARIFF_SET */
 	size_t ncapacity;
 	/* /metrics without the operator token from these numeric addresses
 	 * (default 127.0.0.1 and ::1) */

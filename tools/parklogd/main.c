@@ -35,6 +35,7 @@
 #include "msg/msg.h"
 #include "peers/peer.h"
 #include "projections/proj.h"
+#include "projections/ops.h"
 #include "tools/parklogd/conf.h"
 
 /* Flags, kept to re-apply over the file on SIGHUP. */
@@ -480,6 +481,10 @@ static int node_start(node *n)
 		return msg_warnx("%s: projections: %s", c->data_dir,
 		    proj_strerror(rc)), rc;
 	proj_attach(n->proj);
+	/* the config's tariff seeds the log's first TARIFF_SET (ops.h) */
+	if ((rc = proj_ops_seed_tariff(n->store, proj_get_ops(n->proj),
+	    c->tariff.name, c->tariff_json, 0)) != 0)
+		msg_warnx("tariff seed: %s", log_strerror(rc));
 	if ((rc = peers_create(n)) != 0 || (rc = gates_create(n)) != 0)
 		return rc;
 	snprintf(ao.host, sizeof ao.host, "%s", c->http.host);
