@@ -141,4 +141,16 @@ fee3=$(leave 2 60C33333)
 converged "tariff exit"
 [ "$(row 1 60C33333 fee_tariff)" = "$(row 2 60C33333 fee_tariff)" ] &&
 	[ "$(row 1 60C33333 fee_tariff)" = 40000 ] || cl_fail "centrals price the exit differently"
+# the auditor's tool: dump shows the operator events, sessions the
+# corrected and pass rows as such (read-only, beside the running central)
+if [ -n "$CL_CLI" ]; then
+	"$CL_CLI" dump "$CL_TMP/d2" --type PLATE_CORRECTED | grep -q '"operator":"lan"' ||
+		cl_fail "parklog dump: no PLATE_CORRECTED by lan"
+	"$CL_CLI" dump "$CL_TMP/d2" --format csv | grep -q 'PASS_REVOKED.*refund' ||
+		cl_fail "parklog dump --format csv: no PASS_REVOKED with its reason"
+	"$CL_CLI" sessions "$CL_TMP/d2" --plate 29A12345 | grep -q '"CORRECTED"' ||
+		cl_fail "parklog sessions: the corrected session is not shown as such"
+	"$CL_CLI" sessions "$CL_TMP/d2" --plate 51F11111 | grep -q '"pass":' ||
+		cl_fail "parklog sessions: the pass exit names no pass"
+fi
 echo "ok: operator changes replicate and fold alike"
