@@ -292,6 +292,9 @@ enum MHD_Result api__h_op_changes(api__req *r);
 enum MHD_Result api__h_seed_history_put(api__req *r);
 enum MHD_Result api__h_seed_history_delete(api__req *r);
 enum MHD_Result api__h_op_candidates(api__req *r);
+enum MHD_Result api__h_seed_staff_get(api__req *r);
+enum MHD_Result api__h_seed_staff_put(api__req *r);
+enum MHD_Result api__h_seed_subs_get(api__req *r);
 /* The answer to an operator write, once the writer is done. */
 enum MHD_Result api__op_reply(api__req *r);
 

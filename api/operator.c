@@ -699,3 +699,84 @@ enum MHD_Result api__h_op_candidates(api__req *r)
 	}
 	return api__reply(r, MHD_HTTP_OK, o);
 }
+
+/* ---- the seed's staff and subscriptions ---------------------------------- */
+
+/* GET /api/staff: the "staff" setting ([] if never set). */
+enum MHD_Result api__h_seed_staff_get(api__req *r)
+{
+	char *v = malloc(LOG_OP_JSON_MAX + 1);
+	cJSON *o = api__ok(), *s;
+
+	if (v == NULL || o == NULL) {
+		free(v);
+		cJSON_Delete(o);
+		return api__reply_error(r, 500, "out of memory");
+	}
+	s = proj_ops_setting(proj_get_ops(r->srv->proj), "staff", v) ? cJSON_Parse(v) : NULL;
+	cJSON_AddItemToObject(o, "staff", s != NULL ? s : cJSON_CreateArray());
+	cJSON_AddStringToObject(o, "source", "log");
+	free(v);
+	return api__reply(r, MHD_HTTP_OK, o);
+}
+
+/* PUT /api/staff {staff: [...]}: a SETTINGS_SET "staff" (admin). */
+enum MHD_Result api__h_seed_staff_put(api__req *r)
+{
+	enum MHD_Result res;
+	cJSON *b = api__op_body(r, API_ROLE_ADMIN, &res);
+	const cJSON *s;
+
+	if (b == NULL)
+		return res;
+	s = cJSON_GetObjectItemCaseSensitive(b, "staff");
+	res = cJSON_IsArray(s) ? api__op_setting(r, "staff", s, "staff list "
+	    "saved in the console") : api__op_bad(r, "%s", "staff: expected a list");
+	cJSON_Delete(b);
+	return res;
+}
+
+static void api__op_date(int64_t ms, int tz, char out[16])
+{
+	char iso[32];
+
+	api__iso(ms, tz, iso);
+	snprintf(out, 16, "%.10s", iso);
+}
+
+/* GET /api/subscriptions: the passes in the seed's record shape. */
+enum MHD_Result api__h_seed_subs_get(api__req *r)
+{
+	const int tz = r->pol->tariff.tz_offset_min;
+	int64_t now = api__now_ms();
+	proj_pass *ps = NULL;
+	size_t n = 0;
+	cJSON *o, *a;
+
+	if (proj_ops_passes(proj_get_ops(r->srv->proj), NULL, &ps, &n) != 0 ||
+	    (o = api__ok()) == NULL) {
+		free(ps);
+		return api__reply_error(r, 500, "out of memory");
+	}
+	a = cJSON_AddArrayToObject(o, "subscriptions");
+	for (size_t i = 0; i < n; i++) {
+		cJSON *e = cJSON_CreateObject();
+		char d[16];
+		int active = ps[i].valid_from <= now && now < ps[i].valid_to &&
+		    (ps[i].revoked_at < 0 || ps[i].revoked_at > now);
+
+		cJSON_AddStringToObject(e, "id", ps[i].id);
+		cJSON_AddStringToObject(e, "plate_number", ps[i].plate);
+		cJSON_AddStringToObject(e, "type", ps[i].kind);
+		cJSON_AddStringToObject(e, "status", active ? "active" : "inactive");
+		api__op_date(ps[i].valid_from, tz, d);
+		cJSON_AddStringToObject(e, "start_date", d);
+		api__op_date(ps[i].valid_to - 1, tz, d);
+		cJSON_AddStringToObject(e, "end_date", d);
+		cJSON_AddStringToObject(e, "note", ps[i].op);
+		cJSON_AddItemToArray(a, e);
+	}
+	free(ps);
+	cJSON_AddStringToObject(o, "source", "log");
+	return api__reply(r, MHD_HTTP_OK, o);
+}

@@ -55,6 +55,9 @@ const api__route api__routes[] = {
 	{ "/api/parking/history/", API__DELETE, API__AUTH_OPERATOR,
 	    api__h_seed_history_delete },
 	{ "/api/ops/candidates", API__GET, API__AUTH_OPERATOR, api__h_op_candidates },
+	{ "/api/staff", API__GET, API__AUTH_OPERATOR, api__h_seed_staff_get },
+	{ "/api/staff", API__PUT, API__AUTH_OPERATOR, api__h_seed_staff_put },
+	{ "/api/subscriptions", API__GET, API__AUTH_OPERATOR, api__h_seed_subs_get },
 };
 const size_t api__nroutes = sizeof api__routes / sizeof api__routes[0];
 

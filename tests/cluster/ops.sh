@@ -141,6 +141,26 @@ fee3=$(leave 2 60C33333)
 converged "tariff exit"
 [ "$(row 1 60C33333 fee_tariff)" = "$(row 2 60C33333 fee_tariff)" ] &&
 	[ "$(row 1 60C33333 fee_tariff)" = 40000 ] || cl_fail "centrals price the exit differently"
+# (e) the seed's shapes: DELETE /api/parking/history/{id} voids a ghost
+# entry (on both, not inside, shown VOIDED); PUT /api/staff (admin) is a
+# replicated setting; /api/subscriptions lists the passes
+cl_open 1 77G77777 >/dev/null
+converged "ghost"
+ghost=$(row 2 77G77777 id | tr -d '"')
+code=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE -H "$OP" "$(cl_url 2)/api/parking/history/$ghost")
+[ "$code" = 200 ] || cl_fail "DELETE history: $code"
+code=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT -H "$ADMIN" -H "Content-Type: application/json" \
+	-d '{"staff":[{"id":1,"name":"Lan","shift":"Ca ngày","status":"active"}]}' "$(cl_url 1)/api/staff")
+[ "$code" = 200 ] || cl_fail "PUT staff: $code"
+converged "void and staff"
+for n in 1 2; do
+	! inside "$n" 77G77777 || cl_fail "central-$n: the voided ghost is inside"
+	row "$n" 77G77777 flags | grep -q VOIDED || cl_fail "central-$n: ghost not shown VOIDED"
+	get "$n" /api/staff | grep -q '"Lan"' || cl_fail "central-$n: staff not replicated"
+	get "$n" /api/subscriptions | grep -q '"plate_number":"51F11111"' ||
+		cl_fail "central-$n: subscriptions miss the pass"
+done
+
 # the auditor's tool: dump shows the operator events, sessions the
 # corrected and pass rows as such (read-only, beside the running central)
 if [ -n "$CL_CLI" ]; then
