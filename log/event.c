@@ -6,6 +6,7 @@
  */
 #include "log/event.h"
 #include "log/internal.h"
+#include "msg/msg.h"
 
 #include <stdarg.h>
 #include <stdbool.h>

@@ -185,6 +185,8 @@ int proj_ops_add(proj_ops *o, const log_event *ev, const char *own,
 		rc = proj_ops__add_ev(o, ev);
 		break;
 	}
+	/* ops.h: at most 2 plates touched */
+	msg_assert(*ntouched <= 2);
 	pthread_mutex_unlock(&o->mu);
 	return rc;
 }

@@ -592,6 +592,10 @@ static void tariff_done(log_job *j, int rc)
 	else
 		msg_info("reload: projections folded again with tariff \"%s\"",
 		    tj->tariff.name);
+	if (rc == 0 && proj_ops_tariff_hash(proj_get_ops(tj->proj)) != 0)
+		msg_warnx("reload: the log's tariff (TARIFF_SET) stays in force on "
+		    "every central; change it with POST /api/ops/tariff "
+		    "(docs/operator-changes.md)");
 	free(tj);
 }
 
