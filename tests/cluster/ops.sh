@@ -110,6 +110,30 @@ for n in 1 2; do
 		cl_fail "central-$n: the change does not name its operator"
 done
 
+# (a') the same misread, fixed from the console's "did you mean": the
+# orphan exit linked to the session it belongs to (exit_id + session)
+cl_open 2 30K55555 >/dev/null
+converged "entry 2"
+sleep 1
+leave 1 30K55855 >/dev/null
+converged "misread exit 2"
+exit2=$(row 1 30K55855 id | tr -d '"')
+sess2=$(get 1 "/api/ops/candidates?plate=30K55855" | py '
+import json, sys
+c = [c for c in json.load(sys.stdin)["candidates"] if c["plate_id"] == "30K55555"]
+print(c[0]["session"] if c else "")')
+[ -n "$sess2" ] || cl_fail "did-you-mean misses 30K55555"
+post 2 /api/ops/correct "{\"exit_id\":\"$exit2\",\"session\":\"$sess2\",\"reason\":\"linked in the console\"}" "$OP" >/dev/null
+[ "$CODE" = 200 ] || cl_fail "link: $CODE"
+converged "link"
+for n in 1 2; do
+	! inside "$n" 30K55555 || cl_fail "central-$n: 30K55555 still inside after the link"
+	[ "$(row "$n" 30K55855 id)" = NOROW ] || cl_fail "central-$n: a 30K55855 row is left"
+	[ "$(row "$n" 30K55555 fee_tariff)" = 30000 ] || cl_fail "central-$n: linked fee"
+done
+post 2 /api/ops/correct "{\"exit_id\":\"$exit2\",\"session\":\"$sess2\",\"reason\":\"again\"}" "$OP" >/dev/null
+[ "$CODE" = 409 ] || cl_fail "a second link of the same exit: $CODE, want 409"
+
 # (b) passes
 now=$(date +%s%3N)
 post 1 /api/ops/pass "{\"plate\":\"51F11111\",\"valid_from_ms\":$((now - 3600000)),\"valid_to_ms\":$((now + 86400000)),\"reason\":\"monthly\"}" "$OP" >/dev/null
