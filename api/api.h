@@ -64,12 +64,31 @@ typedef struct api_capacity {
 	uint64_t capacity;
 } api_capacity;
 
+/* Operator accounts (api/accounts.c): each its own bearer token and role.
+ * viewer reads; operator also corrects, voids and issues passes; admin
+ * also sets the tariff and settings. */
+enum api_role { API_ROLE_NONE = 0, API_ROLE_VIEWER, API_ROLE_OPERATOR,
+	API_ROLE_ADMIN };
+#define API_ACCOUNTS_MAX 32
+typedef struct api_account {
+	char name[LOG_ORIGIN_MAX + 1];	/* named in every event it makes */
+	char token[API_TOKEN_MAX + 1];
+	enum api_role role;
+} api_account;
+/* "viewer"/"operator"/"admin" → role; API_ROLE_NONE if none of them. */
+enum api_role api_role_parse(const char *s);
+const char *api_role_name(enum api_role r);
+
 /* What a reload (SIGHUP) may replace. With nedges == 0 any edge id is
  * accepted without a token (parklogd allows that on loopback only). */
 typedef struct api_policy {
 	const api_edge *edges;
 	size_t nedges;
 	const char *operator_token;	/* NULL or "": operator API open */
+	const api_account *accounts;	/* operator accounts (with or instead
+					   of operator_token, which is then
+					   the account "admin", role admin) */
+	size_t naccounts;
 	const proj_tariff *tariff;	/* fees charged at exits */
 	const api_capacity *capacity;
 	size_t ncapacity;

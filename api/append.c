@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "msg/msg.h"
+#include "projections/ops.h"
 
 #define API__IDEM_DB "api_idem"
 
@@ -307,6 +308,7 @@ static int api__entry(api__req *r, log_txn *txn)
 static int api__exit(api__req *r, log_txn *txn, const proj_session *in)
 {
 	const proj_tariff *t = &r->pol->tariff;
+	char pass[LOG_PASS_MAX + 1];
 	log_event ev;
 	int rc;
 
@@ -314,7 +316,9 @@ static int api__exit(api__req *r, log_txn *txn, const proj_session *in)
 		return rc;
 	snprintf(ev.tariff, sizeof ev.tariff, "%s", t->name);
 	if (in == NULL) {
-		ev.fee = t->unknown_entry_fee;	/* recorded as such: no session */
+		/* recorded as such: no session (ops.h: a pass, the tariff in force) */
+		proj_ops_orphan_fee(proj_get_ops(r->srv->proj), t, ev.plate,
+		    ev.vehicle, log_event_at(&ev), &ev.fee, ev.tariff);
 	} else {
 		int64_t at = log_event_at(&ev);	/* when it left, at the gate */
 
@@ -323,7 +327,9 @@ static int api__exit(api__req *r, log_txn *txn, const proj_session *in)
 
 		ev.entry_ts = in->entry_ts;
 		ev.duration_s = (at - in->entry_ts) / 1000;
-		if ((rc = proj_tariff_fee(t, ev.vehicle, in->entry_ts, at, &ev.fee)) != 0) {
+		/* ops.h: free inside a pass; the tariff in force at `at` */
+		if ((rc = proj_ops_exit_fee(proj_get_ops(r->srv->proj), t, ev.plate,
+		    ev.vehicle, in->entry_ts, at, &ev.fee, ev.tariff, pass)) != 0) {
 			r->w.status = 500;
 			snprintf(r->w.error, sizeof r->w.error, "tariff: no fee "
 			    "for class %s (%d)", ev.vehicle, rc);

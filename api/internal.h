@@ -20,6 +20,8 @@ typedef struct api__policy {
 	api_edge *edges;
 	size_t nedges;
 	char operator_token[API_TOKEN_MAX + 1];
+	api_account accounts[API_ACCOUNTS_MAX];
+	size_t naccounts;
 	proj_tariff tariff;
 	api_capacity *capacity;
 	size_t ncapacity;
@@ -56,7 +58,7 @@ typedef struct api__route {
 
 extern const api__route api__routes[];
 extern const size_t api__nroutes;
-#define API__ROUTES_MAX 40		/* >= api__nroutes + 1 ("other") */
+#define API__ROUTES_MAX 48		/* >= api__nroutes + 1 ("other") */
 
 /* ---- metrics ----------------------------------------------------------- */
 
@@ -149,7 +151,8 @@ enum MHD_Result api__h_console(api__req *r);
 
 /* ---- write path -------------------------------------------------------- */
 
-enum api__wkind { API__W_OPEN = 1, API__W_CLOSE, API__W_EVENT1 };
+enum api__wkind { API__W_OPEN = 1, API__W_CLOSE, API__W_EVENT1,
+	API__W_OP /* an operator event (operator.c) */ };
 enum api__action { API__ACT_NONE = 0, API__ACT_ENTRY, API__ACT_EXIT,
 	API__ACT_CONFIRM };
 
@@ -214,6 +217,11 @@ struct api__req {
 	int upgraded;			/* answered 101: the socket is ws.c's */
 	void *ws_pending;		/* ws.c's connection until MHD hands the
 					   socket over (api__ws_abandon) */
+	/* operator routes: who asked (api/accounts.c) */
+	char account[LOG_ORIGIN_MAX + 1];
+	enum api_role role;
+	void *op;			/* an operator write (operator.c), freed
+					   with the request */
 };
 
 struct api_server {
@@ -283,8 +291,6 @@ enum MHD_Result api__cors_preflight(api__req *r);
 int api__tokenless(api__req *r);
 enum MHD_Result api__h_status(api__req *r);
 enum MHD_Result api__h_config(api__req *r);
-enum MHD_Result api__h_changes(api__req *r);
-enum MHD_Result api__h_correct(api__req *r);
 enum MHD_Result api__h_occupancy(api__req *r);
 enum MHD_Result api__h_staff(api__req *r);
 enum MHD_Result api__h_subscriptions(api__req *r);
@@ -310,6 +316,35 @@ cJSON *api__seed_cameras(api_server *srv, const api__policy *p);
 /* Fill r->w for a Phase 1 ENTRY/EXIT (edge.c): gate, plate, direction,
  * event_id as idempotency key, timestamp as edge_ts within the bounds. */
 void api__event1_prepare(api__req *r, const api_event1 *e);
+/* ---- operator accounts (accounts.c) and operator writes (operator.c) --- */
+
+/* Who the request's bearer token names: 0 (r->account, r->role set), or
+ * an HTTP status with *why. */
+unsigned api__accounts_auth(api__req *r, const char **why);
+/* A request from a seed.tokenless address: account "tokenless", role
+ * operator (tariff and settings stay an admin's, with a token). */
+void api__accounts_tokenless(api__req *r);
+/* 0 if r's account has at least `role`, else the answer (403) is queued
+ * into *res and -1 returned. */
+int api__role_need(api__req *r, enum api_role role, enum MHD_Result *res);
+enum MHD_Result api__h_whoami(api__req *r);
+enum MHD_Result api__h_op_correct(api__req *r);
+enum MHD_Result api__h_op_void(api__req *r);
+enum MHD_Result api__h_op_pass(api__req *r);
+enum MHD_Result api__h_op_revoke(api__req *r);
+enum MHD_Result api__h_op_passes(api__req *r);
+enum MHD_Result api__h_op_tariff(api__req *r);
+enum MHD_Result api__h_op_tariff_get(api__req *r);
+enum MHD_Result api__h_op_settings(api__req *r);
+enum MHD_Result api__h_op_changes(api__req *r);
+enum MHD_Result api__h_seed_history_put(api__req *r);
+enum MHD_Result api__h_seed_history_delete(api__req *r);
+enum MHD_Result api__h_op_candidates(api__req *r);
+enum MHD_Result api__h_seed_staff_get(api__req *r);
+enum MHD_Result api__h_seed_staff_put(api__req *r);
+enum MHD_Result api__h_seed_subs_get(api__req *r);
+/* The answer to an operator write, once the writer is done. */
+enum MHD_Result api__op_reply(api__req *r);
 
 /* Edge auth after the body named the edge: 0, or the answer was queued. */
 int api__auth_edge(api__req *r, const char *edge_id, enum MHD_Result *res);

@@ -141,6 +141,8 @@ static void api__add_flags(cJSON *row, unsigned f)
 		{ PROJ_S_ORPHAN_EXIT, "ORPHAN_EXIT" },
 		{ PROJ_S_DUP_EXIT, "DUP_EXIT" },
 		{ PROJ_S_FEE_DIFF, "FEE_DIFF" },
+		{ PROJ_S_VOIDED, "VOIDED" },
+		{ PROJ_S_CORRECTED, "CORRECTED" },
 	};
 	cJSON *a = cJSON_AddArrayToObject(row, "flags");
 
@@ -212,6 +214,8 @@ cJSON *api__session_json(const proj_session *s, int tz_min, int64_t now,
 		cJSON_AddNumberToObject(o, "fee_now", (double)fee_now);
 	if (s->primary[0] != '\0')
 		cJSON_AddStringToObject(o, "primary", s->primary);
+	if (s->pass[0] != '\0')	/* ops.h: the pass that made the exit free */
+		cJSON_AddStringToObject(o, "pass", s->pass);
 	api__add_flags(o, s->flags);
 	/* the seed's row fields its UI reads (docs/seed-compat.md): camera
 	 * names are the gates' ids; no locations or anomalies are recorded */

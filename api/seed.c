@@ -14,9 +14,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#define API__NOT_YET "not supported by parklog yet: settings, staff, passes " \
-	"and history corrections need operator events (issue 14); edit the " \
-	"configuration file and reload (SIGHUP) meanwhile"
+#define API__NOT_YET "not supported in the seed's shape yet (issue 14's " \
+	"operator events: /api/ops/settings, /api/ops/tariff, /api/ops/pass); " \
+	"or edit the configuration file and reload (SIGHUP)"
 
 /* The port this request came in on (srv->port is set after MHD's thread
  * started: read it there and the two threads race, formally). */
@@ -175,24 +175,6 @@ enum MHD_Result api__h_config(api__req *r)
 	return api__reply(r, MHD_HTTP_OK, o);
 }
 
-/* No correction exists in the log yet: an empty list is the truth. */
-enum MHD_Result api__h_changes(api__req *r)
-{
-	cJSON *o = api__ok();
-
-	if (o == NULL)
-		return api__reply(r, 500, NULL);
-	cJSON_AddNumberToObject(o, "count", 0);
-	cJSON_AddArrayToObject(o, "changes");
-	return api__reply(r, MHD_HTTP_OK, o);
-}
-
-enum MHD_Result api__h_correct(api__req *r)
-{
-	return api__not_yet(r, r->method == API__PUT ? "editing a history row" :
-	    "deleting a history row");
-}
-
 /* Lots with vehicles' locations: parklog records no location yet. */
 enum MHD_Result api__h_occupancy(api__req *r)
 {
@@ -204,28 +186,17 @@ enum MHD_Result api__h_occupancy(api__req *r)
 	return api__reply(r, MHD_HTTP_OK, o);
 }
 
-static enum MHD_Result api__seed_list(api__req *r, const char *key,
-    const char *what)
-{
-	cJSON *o;
-
-	if (r->method != API__GET)
-		return api__not_yet(r, what);
-	if ((o = api__ok()) == NULL)
-		return api__reply(r, 500, NULL);
-	cJSON_AddArrayToObject(o, key);
-	cJSON_AddStringToObject(o, "source", "parklog");
-	return api__reply(r, MHD_HTTP_OK, o);
-}
-
+/* The seed's writes that no operator event carries yet (operator.c has
+ * the rest: staff GET/PUT, subscriptions GET, history corrections). */
 enum MHD_Result api__h_staff(api__req *r)
 {
-	return api__seed_list(r, "staff", "changing staff");
+	return api__not_yet(r, "adding staff");
 }
 
 enum MHD_Result api__h_subscriptions(api__req *r)
 {
-	return api__seed_list(r, "subscriptions", "changing passes");
+	return api__not_yet(r, "replacing the list of passes (issue passes "
+	    "with POST /api/ops/pass)");
 }
 
 /* this_central from our listener; peer_centrals from the peers' status. */

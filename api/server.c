@@ -41,15 +41,10 @@ const api__route api__routes[] = {
 	{ "/api/status", API__GET, API__AUTH_OPERATOR, api__h_status },
 	{ "/api/config", API__GET | API__POST | API__PUT, API__AUTH_OPERATOR,
 	    api__h_config },
-	{ "/api/parking/history/changes", API__GET, API__AUTH_OPERATOR,
-	    api__h_changes },
-	{ "/api/parking/history/", API__PUT | API__DELETE, API__AUTH_OPERATOR,
-	    api__h_correct },
 	{ "/api/parking/occupancy", API__GET, API__AUTH_OPERATOR, api__h_occupancy },
-	{ "/api/staff", API__GET | API__POST | API__PUT, API__AUTH_OPERATOR,
-	    api__h_staff },
-	{ "/api/subscriptions", API__GET | API__PUT, API__AUTH_OPERATOR,
-	    api__h_subscriptions },
+	/* the seed's writes not (yet) mapped onto operator events: 501 */
+	{ "/api/staff", API__POST, API__AUTH_OPERATOR, api__h_staff },
+	{ "/api/subscriptions", API__PUT, API__AUTH_OPERATOR, api__h_subscriptions },
 	{ "/api/p2p/config", API__GET | API__PUT, API__AUTH_OPERATOR,
 	    api__h_p2p_config },
 	{ "/api/edge/sync-config", API__POST, API__AUTH_EDGE, api__h_sync_config },
@@ -57,6 +52,25 @@ const api__route api__routes[] = {
 	{ "/ws/history", API__GET, API__AUTH_OPERATOR, api__h_ws },
 	/* its edge names itself in its first frame: auth then (ws.c) */
 	{ "/ws/edge", API__GET, API__AUTH_NONE, api__h_ws },
+	/* operator changes (operator.c; roles: accounts.c) */
+	{ "/api/auth/whoami", API__GET, API__AUTH_OPERATOR, api__h_whoami },
+	{ "/api/ops/correct", API__POST, API__AUTH_OPERATOR, api__h_op_correct },
+	{ "/api/ops/void", API__POST, API__AUTH_OPERATOR, api__h_op_void },
+	{ "/api/ops/pass", API__POST, API__AUTH_OPERATOR, api__h_op_pass },
+	{ "/api/ops/pass/revoke", API__POST, API__AUTH_OPERATOR, api__h_op_revoke },
+	{ "/api/ops/passes", API__GET, API__AUTH_OPERATOR, api__h_op_passes },
+	{ "/api/ops/tariff", API__POST, API__AUTH_OPERATOR, api__h_op_tariff },
+	{ "/api/ops/tariff", API__GET, API__AUTH_OPERATOR, api__h_op_tariff_get },
+	{ "/api/ops/settings", API__POST, API__AUTH_OPERATOR, api__h_op_settings },
+	{ "/api/ops/changes", API__GET, API__AUTH_OPERATOR, api__h_op_changes },
+	{ "/api/parking/history/changes", API__GET, API__AUTH_OPERATOR, api__h_op_changes },
+	{ "/api/parking/history/", API__PUT, API__AUTH_OPERATOR, api__h_seed_history_put },
+	{ "/api/parking/history/", API__DELETE, API__AUTH_OPERATOR,
+	    api__h_seed_history_delete },
+	{ "/api/ops/candidates", API__GET, API__AUTH_OPERATOR, api__h_op_candidates },
+	{ "/api/staff", API__GET, API__AUTH_OPERATOR, api__h_seed_staff_get },
+	{ "/api/staff", API__PUT, API__AUTH_OPERATOR, api__h_seed_staff_put },
+	{ "/api/subscriptions", API__GET, API__AUTH_OPERATOR, api__h_seed_subs_get },
 };
 const size_t api__nroutes = sizeof api__routes / sizeof api__routes[0];
 
@@ -108,6 +122,9 @@ static api__policy *api__policy_new(const api_policy *in)
 	if (in->operator_token != NULL)
 		snprintf(p->operator_token, sizeof p->operator_token, "%s",
 		    in->operator_token);
+	p->naccounts = in->naccounts < API_ACCOUNTS_MAX ? in->naccounts : API_ACCOUNTS_MAX;
+	if (p->naccounts > 0)	/* accounts.c */
+		memcpy(p->accounts, in->accounts, p->naccounts * sizeof *p->accounts);
 	if (in->tariff != NULL)
 		p->tariff = *in->tariff;
 	else
@@ -230,18 +247,25 @@ static int api__route_find(const char *url, const char *method, unsigned *status
     const char **why)
 {
 	int m = api__method(method);
+	int first = -1;
 
+	/* one path may have a route per method (operator.c's) */
 	for (size_t i = 0; i < api__nroutes; i++) {
 		if (!api__path_match(api__routes[i].path, url))
 			continue;
-		if ((api__routes[i].method & m) == 0) {
-			*status = MHD_HTTP_METHOD_NOT_ALLOWED;
-			*why = api__routes[i].method == API__GET ?
-			    "method not allowed (use GET)" :
-			    api__routes[i].method == API__POST ?
-			    "method not allowed (use POST)" : "method not allowed";
-		}
-		return (int)i;
+		if (api__routes[i].method & m)
+			return (int)i;
+		if (first < 0)
+			first = (int)i;
+	}
+	if (first >= 0) {
+		*status = MHD_HTTP_METHOD_NOT_ALLOWED;
+		*why = api__routes[first].method == API__GET ?
+		    "method not allowed (use GET)" :
+		    api__routes[first].method == API__POST ?
+		    "method not allowed (use POST)" :
+		    "method not allowed (use PUT or DELETE)";
+		return first;
 	}
 	*status = MHD_HTTP_NOT_FOUND;
 	*why = "no such endpoint";
@@ -281,13 +305,13 @@ static void api__precheck(api__req *r, const char *url, const char *method)
 	}
 	if (st == 0 && api__routes[r->route].auth == API__AUTH_METRICS &&
 	    !api__metrics_allowed(r))
-		st = (unsigned)api_auth_operator(r->pol->operator_token,
-		    api__header(r, MHD_HTTP_HEADER_AUTHORIZATION), &why);
+		st = api__accounts_auth(r, &why);	/* any operator account */
 	if (st == 0 && api__routes[r->route].auth == API__AUTH_OPERATOR &&
-	    !api__tokenless(r)) {
-		st = (unsigned)api_auth_operator(r->pol->operator_token,
-		    api__header(r, MHD_HTTP_HEADER_AUTHORIZATION), &why);
-		if (st == 0 && r->pol->operator_token[0] != '\0')
+	    api__tokenless(r))
+		api__accounts_tokenless(r);	/* accounts.c */
+	else if (st == 0 && api__routes[r->route].auth == API__AUTH_OPERATOR) {
+		st = api__accounts_auth(r, &why);	/* accounts.c */
+		if (st == 0 && (r->pol->operator_token[0] != '\0' || r->pol->naccounts > 0))
 			api__guard_authed(srv->guard, r->gc);
 	}
 	cl = api__header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -375,8 +399,8 @@ static enum MHD_Result api__access(void *cls, struct MHD_Connection *c,
 	/* The request is complete (headers and body): from here on it is
 	 * being answered, suspended or streaming, never cut by the guard. */
 	api__guard_delivered(r->srv->guard, r->gc);
-	if (r->state == API__RS_DONE)
-		return api__write_reply(r);
+	if (r->state == API__RS_DONE)	/* operator writes: operator.c */
+		return r->w.kind == API__W_OP ? api__op_reply(r) : api__write_reply(r);
 	if (r->state == API__RS_WAIT)
 		return MHD_YES;
 	if (r->too_big)
@@ -407,6 +431,7 @@ static void api__completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		api__ws_abandon(srv, r->ws_pending);
 	api__policy_put(r->pol);
 	cJSON_Delete(r->detection);
+	free(r->op);
 	free(r->body);
 	free(r);
 }

@@ -101,6 +101,7 @@
     if (view === "history") loadHistory();
     if (view === "conflicts") loadConflicts();
     if (view === "peers") loadPeers();
+    if (view === "ops" && window.PL_OPS) PL_OPS.view($("#ops")).catch(() => {});	// ops.js
   }
   function applyLang() {
     document.documentElement.lang = S.lang;
@@ -274,6 +275,8 @@
     d.hidden = false;
     d.scrollIntoView({ block: "nearest" });
     loadSessionEvents(h);
+    // ops.js: the change trail, correct, void, "did you mean"
+    if (window.PL_OPS) PL_OPS.detail(h, d, () => { d.hidden = true; loadHistory(); }).catch(() => {});
   }
   // ms since the epoch in the facility's time, the offset taken from an API time
   function tsLocal(ms, isoRef) {
@@ -424,6 +427,7 @@
   }
 
   // ---- wiring -------------------------------------------------------------------
+  window.PL = { api, el, t };	// for ops.js
   function wire() {
     $("#login-form").addEventListener("submit", async (e) => {
       e.preventDefault();

@@ -3,7 +3,7 @@
 window.PL_I18N = {
   vi: {
     tab_dash: "Tổng quan", tab_history: "Lịch sử", tab_conflicts: "Xung đột",
-    tab_peers: "Ngang hàng", logout: "Đăng xuất",
+    tab_peers: "Ngang hàng", tab_ops: "Vận hành", logout: "Đăng xuất",
     live_on: "Trực tiếp", live_off: "Mất kết nối",
     login_title: "Đăng nhập vận hành",
     login_help: "Nhập mã vận hành (operator token) của máy chủ.",
@@ -50,7 +50,7 @@ window.PL_I18N = {
   },
   en: {
     tab_dash: "Dashboard", tab_history: "History", tab_conflicts: "Conflicts",
-    tab_peers: "Peers", logout: "Log out",
+    tab_peers: "Peers", tab_ops: "Operator", logout: "Log out",
     live_on: "Live", live_off: "Disconnected",
     login_title: "Operator login",
     login_help: "Enter this central's operator token.",

@@ -6,6 +6,7 @@
  */
 #include "log/event.h"
 #include "log/internal.h"
+#include "msg/msg.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -17,7 +18,12 @@ enum {
 	LOG__K_ID, LOG__K_TYPE, LOG__K_ORIGIN, LOG__K_STREAM, LOG__K_SEQ,
 	LOG__K_TS, LOG__K_PLATE, LOG__K_VIEW, LOG__K_VEHICLE, LOG__K_EDGE,
 	LOG__K_CONF, LOG__K_SESSION, LOG__K_ENTRY_TS, LOG__K_DURATION,
-	LOG__K_FEE, LOG__K_TARIFF, LOG__K_EDGE_TS, LOG__K_COUNT
+	LOG__K_FEE, LOG__K_TARIFF, LOG__K_EDGE_TS,
+	/* operator events (log_ev_is_op), after "session" */
+	LOG__K_TARGET, LOG__K_FROM_PLATE, LOG__K_PASS, LOG__K_KIND,
+	LOG__K_VALID_FROM, LOG__K_VALID_TO, LOG__K_EFFECTIVE, LOG__K_SECTION,
+	LOG__K_VALUE, LOG__K_OPERATOR, LOG__K_REASON, LOG__K_TO_PLATE,
+	LOG__K_FOR_PLATE, LOG__K_COUNT
 };
 
 struct log__key {
@@ -33,11 +39,18 @@ static const struct log__key log__keys[LOG__K_COUNT] = {
 	LOG__KEY("plate_id"), LOG__KEY("plate_view"), LOG__KEY("vehicle"),
 	LOG__KEY("edge_id"), LOG__KEY("confidence"), LOG__KEY("session"),
 	LOG__KEY("entry_ts"), LOG__KEY("duration_s"), LOG__KEY("fee"),
-	LOG__KEY("tariff"), LOG__KEY("edge_ts")
+	LOG__KEY("tariff"), LOG__KEY("edge_ts"),
+	LOG__KEY("target"), LOG__KEY("from_plate"), LOG__KEY("pass"),
+	LOG__KEY("kind"), LOG__KEY("valid_from"), LOG__KEY("valid_to"),
+	LOG__KEY("effective_from"), LOG__KEY("section"), LOG__KEY("value"),
+	LOG__KEY("operator"), LOG__KEY("reason"), LOG__KEY("to_plate"),
+	LOG__KEY("for_plate")
 };
 
 static const char *const log__type_names[] = {
-	NULL, "ENTRY_PENDING", "ENTRY_CONFIRMED", "EXIT"
+	NULL, "ENTRY_PENDING", "ENTRY_CONFIRMED", "EXIT", "PLATE_CORRECTED",
+	"SESSION_VOIDED", "PASS_ISSUED", "PASS_REVOKED", "TARIFF_SET",
+	"SETTINGS_SET"
 };
 
 /* Character classes of the word-like fields. */
@@ -46,6 +59,11 @@ enum log__cls { LOG__C_ORIGIN, LOG__C_PLATE, LOG__C_VEHICLE, LOG__C_TARIFF };
 static const char *const log__cls_desc[] = {
 	"A-Z a-z 0-9 . -", "A-Z 0-9", "a-z 0-9 _ -", "A-Z a-z 0-9 . _ -"
 };
+
+struct log__cur;
+static int log_op__check(const log_event *ev, char *err, size_t errlen);
+static char *log_op__put(char *p, const log_event *ev);
+static int log_op__dec(struct log__cur *c, log_event *ev);
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -158,9 +176,14 @@ const char *log_event_strerror(int err)
 	return "event: unknown error";
 }
 
+int log_ev_is_op(enum log_ev_type t)
+{
+	return t >= LOG_EV_PLATE_CORRECTED && t <= LOG_EV_LAST;
+}
+
 const char *log_ev_type_name(enum log_ev_type t)
 {
-	if (t <= LOG_EV_NONE || t > LOG_EV_EXIT)
+	if (t <= LOG_EV_NONE || t > LOG_EV_LAST)
 		return NULL;
 	return log__type_names[t];
 }
@@ -171,7 +194,7 @@ enum log_ev_type log_ev_type_parse(const char *s)
 
 	if (s == NULL)
 		return LOG_EV_NONE;
-	for (t = LOG_EV_ENTRY_PENDING; t <= LOG_EV_EXIT; t++)
+	for (t = LOG_EV_ENTRY_PENDING; t <= LOG_EV_LAST; t++)
 		if (strcmp(s, log__type_names[t]) == 0)
 			return (enum log_ev_type)t;
 	return LOG_EV_NONE;
@@ -383,14 +406,17 @@ static size_t log__utf8_len(const unsigned char *p, const unsigned char *e)
 	return need;
 }
 
-static int log__check_view(const char *s, char *err, size_t errlen)
+/* Free text: 1..max bytes of printable UTF-8 without '"' or '\\'
+ * (plate_view, an operator's reason). */
+static int log__check_text(const char *name, const char *s, size_t max,
+    char *err, size_t errlen)
 {
-	size_t n = strnlen(s, LOG_VIEW_MAX + 1), k;
+	size_t n = strnlen(s, max + 1), k;
 	const unsigned char *b = (const unsigned char *)s, *p = b, *e = b + n;
 
-	if (n == 0 || n > LOG_VIEW_MAX) {
-		log__err(err, errlen, "plate_view: %s (need 1..%d bytes)",
-		    n == 0 ? "empty" : "too long", LOG_VIEW_MAX);
+	if (n == 0 || n > max) {
+		log__err(err, errlen, "%s: %s (need 1..%zu bytes)", name,
+		    n == 0 ? "empty" : "too long", max);
 		return LOG_EEVENT_VALUE;
 	}
 	while (p < e) {
@@ -401,8 +427,8 @@ static int log__check_view(const char *s, char *err, size_t errlen)
 			continue;
 		}
 		if ((k = log__utf8_len(p, e)) == 0) {
-			log__err(err, errlen, "plate_view: invalid UTF-8 at "
-			    "byte %zu", (size_t)(p - b));
+			log__err(err, errlen, "%s: invalid UTF-8 at byte %zu",
+			    name, (size_t)(p - b));
 			return LOG_EEVENT_VALUE;
 		}
 		if (p[0] == 0xc2 && p[1] < 0xa0)
@@ -411,9 +437,14 @@ static int log__check_view(const char *s, char *err, size_t errlen)
 	}
 	return 0;
 bad_char:
-	log__err(err, errlen, "plate_view: control character, '\"' or '\\' "
-	    "at byte %zu", (size_t)(p - b));
+	log__err(err, errlen, "%s: control character, '\"' or '\\' "
+	    "at byte %zu", name, (size_t)(p - b));
 	return LOG_EEVENT_VALUE;
+}
+
+static int log__check_view(const char *s, char *err, size_t errlen)
+{
+	return log__check_text("plate_view", s, LOG_VIEW_MAX, err, errlen);
 }
 
 /* Why s (n bytes) is not of the shape "<origin>_<ts>_<plate>", or NULL. */
@@ -490,7 +521,13 @@ static int log__check_session(const log_event *ev, char *err, size_t errlen)
 		    "must be its own id");
 		return LOG_EEVENT_VALUE;
 	}
-	if (n == 0 && ev->type != LOG_EV_EXIT) {
+	if (log_ev_is_op(ev->type) && (n == 0) !=
+	    (ev->type != LOG_EV_SESSION_VOIDED)) {
+		log__err(err, errlen, "session: %s", n == 0 ? "a SESSION_VOIDED "
+		    "names the session" : "only a SESSION_VOIDED names one");
+		return LOG_EEVENT_VALUE;
+	}
+	if (n == 0 && ev->type != LOG_EV_EXIT && !log_ev_is_op(ev->type)) {
 		log__err(err, errlen, "session: null is allowed only for an EXIT");
 		return LOG_EEVENT_VALUE;
 	}
@@ -574,6 +611,12 @@ int log_event_check(const log_event *ev, char *err, size_t errlen)
 		return rc;
 	if (ev->type == LOG_EV_EXIT)
 		return log__check_exit(ev, err, errlen);
+	if (log_ev_is_op(ev->type))
+		return log_op__check(ev, err, errlen);
+	if (log_op_plate_reserved(ev->plate)) {
+		log__err(err, errlen, "plate_id: a reserved plate (operator events)");
+		return LOG_EEVENT_VALUE;
+	}
 	return log__check_neutral(ev, err, errlen);
 }
 
@@ -658,6 +701,8 @@ static int log__encode(const log_event *ev, char *buf)
 	}
 	if (ev->type == LOG_EV_EXIT)
 		p = log__put_exit(p, ev);
+	if (log_ev_is_op(ev->type))
+		p = log_op__put(p, ev);
 	if (ev->edge_ts > 0) {
 		p = LOG__PUT(p, ",\"edge_ts\":");
 		p = log__put_i64(p, ev->edge_ts);
@@ -981,6 +1026,9 @@ static int log__dec_close(struct log__cur *c, int next)
 	return 0;
 }
 
+/* Operator events: value rules, encode and decode (log/event_op.inc). */
+#include "log/event_op.inc"
+
 static int log__scan(struct log__cur *c, log_event *ev)
 {
 	int rc;
@@ -991,6 +1039,7 @@ static int log__scan(struct log__cur *c, log_event *ev)
 	ev->fee = 0;
 	ev->tariff[0] = '\0';
 	ev->edge_ts = 0;
+	memset(&ev->op, 0, sizeof ev->op);
 	if (c->p == c->end || *c->p != '{')
 		return log__fail(c, LOG_EEVENT_SYNTAX, "expected '{' at byte 0");
 	c->p++;
@@ -999,6 +1048,12 @@ static int log__scan(struct log__cur *c, log_event *ev)
 		return rc;
 	if (ev->type == LOG_EV_EXIT && (rc = log__dec_exit(c, ev)) != 0)
 		return rc;
+	if (log_ev_is_op(ev->type)) {
+		/* No edge_ts: an operator acts at the central's time. */
+		if ((rc = log_op__dec(c, ev)) != 0)
+			return rc;
+		return log__dec_close(c, LOG__K_COUNT);
+	}
 	if ((rc = log__dec_edge_ts(c, ev)) != 0)
 		return rc;
 	return log__dec_close(c, ev->edge_ts > 0 ? LOG__K_COUNT :

@@ -47,7 +47,7 @@
 #define LOG_ID_MAX	(LOG_ORIGIN_MAX + 1 + 16 + 1 + LOG_PLATE_MAX)
 /* Upper bound of one canonical event's bytes (all fields at their maximum,
  * plate_view fully \u-escaped is not allowed, so this is generous). */
-#define LOG_EVENT_MAX	1024
+#define LOG_EVENT_MAX	2048
 
 #define LOG_SEQ_MAX	9007199254740992ULL	/* 2^53: exact in any JSON reader */
 #define LOG_FEE_MAX	1000000000000LL
@@ -56,8 +56,68 @@ enum log_ev_type {
 	LOG_EV_NONE = 0,
 	LOG_EV_ENTRY_PENDING = 1,
 	LOG_EV_ENTRY_CONFIRMED = 2,
-	LOG_EV_EXIT = 3
+	LOG_EV_EXIT = 3,
+	/* Operator changes (DESIGN.md "Operator changes are events too"),
+	 * encoded with the op block below; log_ev_is_op says which. */
+	LOG_EV_PLATE_CORRECTED = 4,
+	LOG_EV_SESSION_VOIDED = 5,
+	LOG_EV_PASS_ISSUED = 6,
+	LOG_EV_PASS_REVOKED = 7,
+	LOG_EV_TARIFF_SET = 8,
+	LOG_EV_SETTINGS_SET = 9
 };
+#define LOG_EV_LAST LOG_EV_SETTINGS_SET
+
+/* Operator events. They keep the common head and body, with fixed values
+ * where a gate field means nothing: edge_id "console", confidence 1,
+ * vehicle the pass's class (PASS_ISSUED) else "any", edge_ts absent.
+ *   plate_id   a reserved plate per kind, so that all events of a kind are
+ *              one plate's in the log's plate index (projections/ops.c loads
+ *              them so at open): LOG_OP_PLATE_CORRECT, _VOID, _PASS,
+ *              _TARIFF, _SETTINGS. Gate events may not use these plates.
+ *   plate_view the plate concerned as displayed (the corrected plate's for a
+ *              PLATE_CORRECTED), else plate_id
+ *   session    SESSION_VOIDED: the voided session; null for the others
+ * then, after "session", by type:
+ *   PLATE_CORRECTED ,"target":"<event id>","from_plate":"<plate>","to_plate":"<plate>"
+ *   SESSION_VOIDED  ,"for_plate":"<the session's plate>"
+ *   PASS_ISSUED     ,"for_plate":"<plate>","pass":"<word>","kind":"<word>",
+ *                   "valid_from":ms,"valid_to":ms
+ *   PASS_REVOKED    ,"for_plate":"<plate>","pass":"<word>"
+ *   TARIFF_SET      ,"tariff":"<name>","effective_from":ms,"value":{tariff JSON}
+ *   SETTINGS_SET    ,"section":"<word>","value":<JSON value>
+ * and last, for all: ,"operator":"<account>","reason":"<text>".
+ * "value" is compact JSON (no whitespace outside strings, at most
+ * LOG_OP_JSON_MAX bytes, nesting <= 8), kept byte for byte; what it means
+ * is checked by projections/ (a TARIFF_SET whose value is no tariff there
+ * is ignored, and api/ never writes one). pass is a word of [A-Za-z0-9._-]
+ * (1..32), kind (1..16); valid_from < valid_to; reason 1..200 bytes of the
+ * plate_view rule; operator a word like an origin. */
+#define LOG_OP_PLATE_CORRECT	"ZZCORRECT"
+#define LOG_OP_PLATE_VOID	"ZZVOID"
+#define LOG_OP_PLATE_PASS	"ZZPASS"
+#define LOG_OP_PLATE_TARIFF	"ZZTARIFF"
+#define LOG_OP_PLATE_SETTINGS	"ZZSETTINGS"
+#define LOG_OP_EDGE		"console"
+#define LOG_OP_JSON_MAX		1024
+#define LOG_REASON_MAX		200
+#define LOG_PASS_MAX		32
+#define LOG_SECTION_MAX		16
+
+typedef struct log_op {
+	char target[LOG_ID_MAX + 1];		/* PLATE_CORRECTED */
+	char from_plate[LOG_PLATE_MAX + 1];	/* PLATE_CORRECTED */
+	char plate[LOG_PLATE_MAX + 1];		/* the plate concerned: to_plate
+						   or for_plate */
+	char pass[LOG_PASS_MAX + 1];		/* PASS_* */
+	char kind[LOG_VEHICLE_MAX + 1];		/* PASS_ISSUED */
+	int64_t valid_from, valid_to;		/* PASS_ISSUED, ms, [from, to) */
+	int64_t effective_from;			/* TARIFF_SET, ms */
+	char section[LOG_SECTION_MAX + 1];	/* SETTINGS_SET */
+	char value[LOG_OP_JSON_MAX + 1];	/* TARIFF_SET, SETTINGS_SET */
+	char op[LOG_ORIGIN_MAX + 1];		/* the operator account */
+	char reason[LOG_REASON_MAX + 1];
+} log_op;
 
 /* One event, decoded. Strings are NUL-terminated and owned by the struct. */
 typedef struct log_event {
@@ -83,7 +143,17 @@ typedef struct log_event {
 	 * it is recorded); 0: none. Canonical JSON: a last key "edge_ts",
 	 * present only when > 0, so events without it keep their bytes. */
 	int64_t edge_ts;
+	/* Operator events only (log_ev_is_op); zeroed by decode otherwise.
+	 * TARIFF_SET's tariff name is `tariff` above. */
+	log_op op;
 } log_event;
+
+/* 1 for the operator event types (PLATE_CORRECTED .. SETTINGS_SET). */
+int log_ev_is_op(enum log_ev_type t);
+/* The reserved plate of an operator event type; NULL for others. */
+const char *log_op_plate(enum log_ev_type t);
+/* 1 if plate is one of the reserved plates. */
+int log_op_plate_reserved(const char *plate);
 
 /* When the event happened — its action time: the gate's time if it gave an
  * earlier one than ts, else ts. Sessions, fees and the per-plate fold order

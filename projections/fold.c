@@ -9,6 +9,7 @@
  * No I/O; the only allocation is the rows array.
  */
 #include "projections/fold.h"
+#include "projections/ops.h"
 #include "msg/msg.h"
 
 #include <errno.h>
@@ -93,6 +94,34 @@ static int proj__reserve(proj_fold *f, size_t k)
 	return 0;
 }
 
+/* ops.h flags of a row made or touched by ev: VOIDED if `id` was voided,
+ * CORRECTED if ev is the target of a correction. */
+static unsigned proj_fold__ops_flags(const proj_fold *f, const log_event *ev,
+    const char *id)
+{
+	unsigned fl = 0;
+
+	if (id[0] != '\0' && proj_ops_voided(f->ops, id))
+		fl |= PROJ_S_VOIDED;
+	if (proj_ops_is_target(f->ops, ev->id))
+		fl |= PROJ_S_CORRECTED;
+	return fl;
+}
+
+/* fee_tariff with operator changes: 0 inside a pass (the row names it),
+ * else the tariff in force at the exit. */
+static int64_t proj_fold__ops_fee(const proj_fold *f, proj_session *s,
+    int64_t exit_ts)
+{
+	char tname[LOG_TARIFF_MAX + 1];
+	int64_t fee;
+
+	if (proj_ops_exit_fee(f->ops, f->t, s->plate, s->vehicle, s->entry_ts,
+	    exit_ts, &fee, tname, s->pass) != 0)
+		return -1;
+	return fee;
+}
+
 static proj_session *proj__new_row(proj_fold *f, const log_event *ev)
 {
 	proj_session *s = &f->rows[f->n++];
@@ -104,6 +133,8 @@ static proj_session *proj__new_row(proj_fold *f, const log_event *ev)
 	PROJ__CPY(s->vehicle, ev->vehicle);
 	s->entry_ts = s->confirm_ts = s->exit_ts = -1;
 	s->fee_charged = s->fee_tariff = -1;
+	if (f->ops != NULL)	/* ops.h: voided rows, corrected events */
+		s->flags |= proj_fold__ops_flags(f, ev, ev->id);
 	return s;
 }
 
@@ -130,6 +161,10 @@ static void proj__entry(proj_fold *f, const log_event *ev)
 	s->entry_ts = log_event_at(ev);	/* the gate's time, if earlier */
 	PROJ__CPY(s->entry_edge, ev->edge_id);
 	PROJ__CPY(s->entry_origin, ev->origin);
+	if (s->flags & PROJ_S_VOIDED) {	/* ops.h: closed as it opens */
+		s->flags |= PROJ_S_CLOSED;
+		return;
+	}
 	if (f->open == PROJ__NONE) {
 		f->open = idx;
 		return;
@@ -155,8 +190,10 @@ static void proj__confirm(proj_fold *f, const log_event *ev)
 	}
 }
 
-static void proj__set_exit(proj_session *s, const log_event *ev)
+static void proj__set_exit(proj_fold *f, proj_session *s, const log_event *ev)
 {
+	if (f->ops != NULL)
+		s->flags |= proj_fold__ops_flags(f, ev, "") & PROJ_S_CORRECTED;
 	s->exit_ts = log_event_at(ev);
 	PROJ__CPY(s->exit_id, ev->id);
 	PROJ__CPY(s->exit_edge, ev->edge_id);
@@ -169,8 +206,11 @@ static int64_t proj__tariff(const proj_fold *f, const proj_session *s, int64_t e
 {
 	int64_t fee;
 
-	if (f->t == NULL || s->entry_ts < 0 ||
-	    proj_tariff_fee(f->t, s->vehicle, s->entry_ts, exit_ts, &fee) != 0)
+	if (f->t == NULL || s->entry_ts < 0)
+		return -1;
+	if (f->ops != NULL)	/* ops.h: passes, the tariff in force */
+		return proj_fold__ops_fee(f, (proj_session *)s, exit_ts);
+	if (proj_tariff_fee(f->t, s->vehicle, s->entry_ts, exit_ts, &fee) != 0)
 		return -1;
 	return fee;
 }
@@ -184,8 +224,8 @@ static void proj__close_group(proj_fold *f, const log_event *ev, unsigned flag)
 
 	for (i = f->open + 1; i < f->n; i++)
 		if (!(f->rows[i].flags & PROJ_S_CLOSED))
-			proj__set_exit(&f->rows[i], ev);
-	proj__set_exit(p, ev);
+			proj__set_exit(f, &f->rows[i], ev);
+	proj__set_exit(f, p, ev);
 	p->flags |= flag;
 	p->fee_charged = ev->fee;
 	p->fee_tariff = proj__tariff(f, p, log_event_at(ev));
@@ -200,7 +240,7 @@ static void proj__exit_row(proj_fold *f, const log_event *ev, unsigned flag)
 {
 	proj_session *s = proj__new_row(f, ev);
 
-	proj__set_exit(s, ev);
+	proj__set_exit(f, s, ev);
 	s->flags |= flag;
 	s->fee_charged = ev->fee;
 }
@@ -214,6 +254,12 @@ static int proj__exit(proj_fold *f, const log_event *ev)
 	if (i == PROJ__NONE && ev->session[0] != '\0' && f->known != NULL &&
 	    (known = f->known(f->ctx, ev->session)) != 0 && known != 1)
 		return known;
+	/* ops.h: an EXIT naming a voided session of its plate is voided too */
+	if (f->ops != NULL && (known || i != PROJ__NONE) &&
+	    proj_ops_voided(f->ops, ev->session)) {
+		proj__exit_row(f, ev, PROJ_S_VOIDED);
+		return 0;
+	}
 	if (known || (i != PROJ__NONE && (f->rows[i].flags & PROJ_S_CLOSED)))
 		proj__exit_row(f, ev, PROJ_S_DUP_EXIT);
 	else if (i != PROJ__NONE)	/* open, so in the open group */
@@ -269,7 +315,10 @@ int proj_fold_step(proj_fold *f, const log_event *ev)
 		return 0;
 	case LOG_EV_EXIT:
 		return proj__exit(f, ev);
-	default:		/* a type this fold does not know */
+	default:
+		if (log_ev_is_op(ev->type))	/* held by ops, see ops.h */
+			return 0;
+		/* a type this fold does not know */
 		f->anomalies++;
 		return 0;
 	}
@@ -358,6 +407,13 @@ void proj_fold_end(proj_fold *f)
 int proj_fold_plate_ex(const log_event *evs, size_t n, const proj_tariff *t,
     proj_session **out, size_t *nout, size_t *anomalies)
 {
+	return proj_fold_plate_ops(evs, n, t, NULL, out, nout, anomalies);
+}
+
+int proj_fold_plate_ops(const log_event *evs, size_t n, const proj_tariff *t,
+    const struct proj_ops *ops, proj_session **out, size_t *nout,
+    size_t *anomalies)
+{
 	proj_fold f;
 	proj_session *shrunk;
 	size_t i;
@@ -372,8 +428,10 @@ int proj_fold_plate_ex(const log_event *evs, size_t n, const proj_tariff *t,
 	if (n == 0)
 		return 0;
 	/* No known(): from scratch, the rows held are every row there is. */
-	if ((rc = proj_fold_begin(&f, t, NULL, 0, NULL, NULL)) != 0 ||
-	    (rc = proj__reserve(&f, n)) != 0)
+	if ((rc = proj_fold_begin(&f, t, NULL, 0, NULL, NULL)) != 0)
+		return rc;
+	f.ops = ops;
+	if ((rc = proj__reserve(&f, n)) != 0)
 		goto err;
 	for (i = 0; i < n; i++)
 		if ((rc = proj_fold_step(&f, &evs[i])) != 0)
@@ -478,7 +536,7 @@ static void proj__put_flags(proj__buf *b, unsigned flags)
 {
 	static const char *const names[] = {
 		"CONFIRMED", "CLOSED", "DOUBLE_ENTRY", "LINKED_EXIT",
-		"ORPHAN_EXIT", "DUP_EXIT", "FEE_DIFF"
+		"ORPHAN_EXIT", "DUP_EXIT", "FEE_DIFF", "VOIDED", "CORRECTED"
 	};
 	int first = 1;
 
@@ -493,7 +551,7 @@ static void proj__put_flags(proj__buf *b, unsigned flags)
 		PROJ__LIT(b, "\"");
 		first = 0;
 	}
-	PROJ__LIT(b, "]}");
+	PROJ__LIT(b, "]");
 }
 
 int proj_session_json(const proj_session *s, char *buf, size_t cap)
@@ -517,6 +575,9 @@ int proj_session_json(const proj_session *s, char *buf, size_t cap)
 	proj__put_int(&b, ",\"fee_tariff\":", s->fee_tariff);
 	PROJ__STR(&b, ",\"primary\":", s->primary);
 	proj__put_flags(&b, s->flags);
+	if (s->pass[0] != '\0')
+		PROJ__STR(&b, ",\"pass\":", s->pass);
+	PROJ__LIT(&b, "}");
 	if (b.cap == 0 || b.len > INT_MAX)
 		return -1;
 	buf[b.len] = '\0';

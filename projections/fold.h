@@ -58,6 +58,8 @@
 #include "log/event.h"
 #include "projections/tariff.h"
 
+struct proj_ops;	/* projections/ops.h */
+
 enum proj_session_flag {
 	PROJ_S_CONFIRMED = 1 << 0,
 	PROJ_S_CLOSED = 1 << 1,
@@ -65,7 +67,10 @@ enum proj_session_flag {
 	PROJ_S_LINKED_EXIT = 1 << 3,	/* exit named no (known) session */
 	PROJ_S_ORPHAN_EXIT = 1 << 4,	/* exit with no session open at all */
 	PROJ_S_DUP_EXIT = 1 << 5,	/* exit naming a session already closed */
-	PROJ_S_FEE_DIFF = 1 << 6	/* fee charged != fee the tariff gives */
+	PROJ_S_FEE_DIFF = 1 << 6,	/* fee charged != fee the tariff gives */
+	PROJ_S_VOIDED = 1 << 7,		/* voided by an operator (ops.h) */
+	PROJ_S_CORRECTED = 1 << 8	/* holds an event whose plate an
+					   operator corrected (ops.h) */
 };
 
 typedef struct proj_session {
@@ -86,6 +91,7 @@ typedef struct proj_session {
 	int64_t fee_charged;		/* -1: no exit, or closed as a conflict */
 	int64_t fee_tariff;		/* -1: not computable */
 	unsigned flags;			/* enum proj_session_flag */
+	char pass[LOG_PASS_MAX + 1];	/* the pass that made the exit free */
 } proj_session;
 
 /* Total fold order of two events: <0, 0 (same position), >0. Order by
@@ -96,6 +102,11 @@ int proj_fold_cmp(const log_event *a, const log_event *b);
 
 /* Sort evs in fold order, in place (a linear pass if already sorted). */
 void proj_fold_sort(log_event *evs, size_t n);
+
+/* proj_fold_plate_ex with operator changes (ops may be NULL). */
+int proj_fold_plate_ops(const log_event *evs, size_t n, const proj_tariff *t,
+    const struct proj_ops *ops, proj_session **out, size_t *nout,
+    size_t *anomalies);
 
 /* Fold one plate's events, already in fold order, into sessions in the order
  * they were opened. *out is malloc'd (the caller frees), *nout its count.
@@ -129,6 +140,10 @@ typedef int (*proj_fold_known_fn)(void *ctx, const char *session_id);
 
 typedef struct proj_fold {
 	const proj_tariff *t;
+	/* Operator changes (projections/ops.h); NULL: none. Set it after
+	 * proj_fold_begin: voids, passes and the tariff schedule then apply
+	 * as ops.h says. */
+	const struct proj_ops *ops;
 	proj_fold_known_fn known;	/* NULL: none beyond the rows held */
 	void *ctx;
 	const proj_session *base;	/* the caller's open rows */
@@ -180,6 +195,8 @@ void proj_fold_end(proj_fold *f);
  *   {"id","plate_id","plate_view","vehicle","status":"OPEN"|"CLOSED",
  *    "entry_ts","entry_edge","entry_origin","confirm_ts","exit_ts","exit_id",
  *    "exit_edge","exit_origin","fee_charged","fee_tariff","primary","flags"}
+ *   and a last key "pass" only when the row names one (so rows without
+ *   operator changes keep their text and digest)
  * Integers in decimal, null when negative; strings null when "", else
  * quoted, '"' and '\' escaped as \" and \\, bytes < 0x20 and 0x7f as \u00xx
  * (lower-case hex), other bytes as they are; flags an array of the names

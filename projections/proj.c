@@ -1,6 +1,7 @@
 /* projections/proj.c — projection tables, folded per plate in the log's
  * write transaction. See proj.h for the tables and the digest. */
 #include "projections/proj.h"
+#include "projections/ops.h"
 #include "msg/msg.h"
 #include "projections/row.h"
 
@@ -14,7 +15,7 @@
 
 #include <xxhash.h>
 
-#define PROJ_SCHEMA 6	/* 2: rows carry their hash; 3: p_plate tagged, p_inside by id;
+#define PROJ_SCHEMA 7	/* 7: operator changes (ops.h), rows name a pass; 2: rows carry their hash; 3: p_plate tagged, p_inside by id;
 			   4: compact rows (row.h); 5: no p_inside (p_plate's 'i');
 			   6: days in p_meta ("d:" keys), no p_day */
 
@@ -77,6 +78,10 @@ struct proj {
 	size_t nmd;
 	proj__ddelta *dd;
 	size_t ndd, ddcap;
+	/* Operator changes (ops.h), loaded at open; ops_rebuild: a TARIFF_SET
+	 * was applied in this transaction, fold everything again. */
+	proj_ops *ops;
+	int ops_rebuild;
 };
 
 static int proj__settle(proj *p, log_txn *t);
@@ -430,8 +435,9 @@ static int proj__index(proj *p, MDB_txn *txn, const proj_session *o, const proj_
 static int proj__count(proj *p, MDB_txn *txn, const proj_session *s, uint64_t h, int sign)
 {
 	char key[8 + LOG_VEHICLE_MAX + 1];
-	int primary_entry = s->entry_ts >= 0 && !(s->flags & PROJ_S_DOUBLE_ENTRY);
-	int exit = s->exit_ts >= 0 && s->fee_charged >= 0;
+	int primary_entry = s->entry_ts >= 0 &&
+	    !(s->flags & (PROJ_S_DOUBLE_ENTRY | PROJ_S_VOIDED));
+	int exit = s->exit_ts >= 0 && s->fee_charged >= 0 && !(s->flags & PROJ_S_VOIDED);
 	int rc;
 
 	if (primary_entry && (rc = proj__day_add(p, txn, s->entry_ts, sign, 1, 0, 0)) != 0)
@@ -610,6 +616,15 @@ static int proj__diff(proj *p, MDB_txn *txn, const proj__rows *o,
 				i++, j++;
 				continue;
 			}
+			if (c == 0 && strcmp(os[i]->plate, ns[j]->plate) != 0) {
+				/* ops.h: a corrected row moves plates: its
+				 * indexes are keyed by plate, so drop and add */
+				rc = proj__change(p, txn, os[i], o->h[os[i] - o->s], NULL, pass);
+				if (rc == 0)
+					rc = proj__change(p, txn, NULL, 0, ns[j], pass);
+				i++, j++;
+				continue;
+			}
 			rc = proj__change(p, txn, c <= 0 ? os[i] : NULL,
 			    c <= 0 ? o->h[os[i] - o->s] : 0, c >= 0 ? ns[j] : NULL, pass);
 			i += c <= 0;
@@ -620,6 +635,8 @@ static int proj__diff(proj *p, MDB_txn *txn, const proj__rows *o,
 	free(ns);
 	return rc;
 }
+
+static int proj__ops_claims(proj *p, const proj_session *row, const char *plate);
 
 /* Add the stored row named `id`, if there is one of `plate`, to r. */
 static int proj__rows_add_id(proj *p, MDB_txn *txn, const char *plate,
@@ -633,7 +650,7 @@ static int proj__rows_add_id(proj *p, MDB_txn *txn, const char *plate,
 	if (rc != 0 || (rc = proj__rows_room(r)) != 0 ||
 	    (rc = proj__row_read(&row, &r->s[r->n], &r->h[r->n])) != 0)
 		return rc;
-	if (strcmp(r->s[r->n].plate, plate) == 0)
+	if (proj__ops_claims(p, &r->s[r->n], plate))
 		r->n++;
 	return 0;
 }
@@ -661,6 +678,167 @@ static int proj__load_rows_evs(proj *p, MDB_txn *txn, const char *plate,
 	return rc;
 }
 
+/* ---- operator changes (ops.h) ---------------------------------------------
+ *
+ * Hooks: proj_open loads every operator event (proj__ops_load); proj_apply
+ * hands each event to proj__ops_apply, which holds operator events and
+ * names the plates whose folds they change (re-folded like late events);
+ * a re-fold takes its plate's events as corrected (proj__ops_events); a
+ * TARIFF_SET folds everything again. */
+
+static int proj__pend_add(proj *p, log_txn *t, const log_event *ev, int last);
+static int proj__refold(proj *p, log_txn *t, const char *plate);
+
+static int proj__ops_load(proj *p)
+{
+	log_txn *t;
+	int rc;
+
+	if ((rc = log_txn_begin(p->store, 0, &t)) != 0)
+		return rc;
+	rc = proj_ops_load(p->ops, t);
+	log_txn_abort(t);
+	return rc;
+}
+
+/* Is a stored row one of plate's: stored under it, or its first event now
+ * counts for it (a correction moved it here from another plate). */
+static int proj__ops_claims(proj *p, const proj_session *row, const char *plate)
+{
+	char eff[LOG_PLATE_MAX + 1];
+
+	if (strcmp(row->plate, plate) == 0)
+		return 1;
+	if (p->ops == NULL || proj_ops_empty(p->ops))
+		return 0;
+	proj_ops_plate_of(p->ops, row->id, row->plate, eff);
+	return strcmp(eff, plate) == 0;
+}
+
+/* One target corrected into plate: read it, count it as plate's. */
+static int proj__ops_take(proj *p, log_txn *t, const char *id, const char *plate,
+    size_t *n)
+{
+	log_rec rec;
+	int rc = log_txn_get_id(t, id, &rec);
+
+	if (rc == LOG_NOTFOUND)
+		return 0;	/* not here yet: its arrival re-folds plate */
+	if (rc != 0 || (rc = proj__evs_room(p, *n + 1)) != 0)
+		return rc;
+	if (log_event_decode_stored(rec.bytes, rec.len, &p->evs[*n]) != 0)
+		return LOG_ECORRUPT;
+	snprintf(p->evs[*n].plate, sizeof p->evs[*n].plate, "%s", plate);
+	snprintf(p->evs[*n].plate_view, sizeof p->evs[*n].plate_view, "%s", plate);
+	(*n)++;
+	return 0;
+}
+
+/* p->evs[0..*n), plate's own events (and p->old their rows): drop those
+ * corrected away, add those corrected in (and the rows they may have left
+ * under other plates), in fold order. */
+static int proj__ops_events(proj *p, log_txn *t, const char *plate, size_t *n)
+{
+	char eff[LOG_PLATE_MAX + 1], (*ids)[LOG_ID_MAX + 1] = NULL;
+	size_t k = 0, nids = 0, i;
+	int rc;
+
+	if (proj_ops_empty(p->ops))
+		return 0;
+	for (i = 0; i < *n; i++) {
+		proj_ops_plate_of(p->ops, p->evs[i].id, plate, eff);
+		if (strcmp(eff, plate) == 0)
+			p->evs[k++] = p->evs[i];
+	}
+	*n = k;
+	if ((rc = proj_ops_targets(p->ops, plate, 0, &ids, &nids)) != 0)
+		return rc;
+	for (i = 0; i < nids && rc == 0; i++) {
+		size_t j;
+
+		for (j = 0; j < p->old.n && strcmp(p->old.s[j].id, ids[i]) != 0; j++)
+			;
+		if (j == p->old.n)
+			rc = proj__rows_add_id(p, log_txn_mdb(t), plate, ids[i], &p->old);
+		proj_ops_plate_of(p->ops, ids[i], "", eff);
+		if (rc == 0 && strcmp(eff, plate) == 0)
+			rc = proj__ops_take(p, t, ids[i], plate, n);
+	}
+	free(ids);
+	if (rc == 0)
+		proj_fold_sort(p->evs, *n);
+	return rc;
+}
+
+/* plate must be folded again (attached: noted for proj__settle). */
+static int proj__ops_refold(proj *p, log_txn *t, const log_event *ev,
+    const char *plate)
+{
+	log_event copy;
+
+	if (!p->attached)
+		return proj__refold(p, t, plate);
+	copy = *ev;
+	snprintf(copy.plate, sizeof copy.plate, "%s", plate);
+	return proj__pend_add(p, t, &copy, 0);
+}
+
+/* The plate the event a correction or void names was recorded with
+ * ("" if not in the log yet: its arrival re-folds where it counts). */
+static int proj__ops_own(proj *p, log_txn *t, const log_event *ev,
+    char own[LOG_PLATE_MAX + 1])
+{
+	const char *id = ev->type == LOG_EV_PLATE_CORRECTED ? ev->op.target :
+	    ev->type == LOG_EV_SESSION_VOIDED ? ev->session : "";
+	log_event tev;
+	log_rec rec;
+	int rc;
+
+	(void)p;
+	own[0] = '\0';
+	if (id[0] == '\0' || (rc = log_txn_get_id(t, id, &rec)) == LOG_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (log_event_decode_stored(rec.bytes, rec.len, &tev) != 0)
+		return LOG_ECORRUPT;
+	memcpy(own, tev.plate, LOG_PLATE_MAX + 1);
+	return 0;
+}
+
+/* Before ev is projected: hold it if it is an operator event and re-fold
+ * what it changes; an event an operator corrected counts for its new
+ * plate (and is not a plain extension of its own: *last = 0). */
+static int proj__ops_apply(proj *p, log_txn *t, const log_event *ev, int *last)
+{
+	char touched[2][LOG_PLATE_MAX + 1], eff[LOG_PLATE_MAX + 1];
+	size_t nt;
+	int retariff, rc = 0;
+
+	if (log_ev_is_op(ev->type)) {
+		if ((rc = proj__ops_own(p, t, ev, eff)) != 0 ||
+		    (rc = proj_ops_add(p->ops, ev, eff, touched, &nt, &retariff)) != 0)
+			return rc;
+		if (retariff && !p->attached)
+			return proj_rebuild(p, t);
+		p->ops_rebuild |= retariff;
+		for (size_t i = 0; i < nt && rc == 0; i++)
+			rc = proj__ops_refold(p, t, ev, touched[i]);
+		return rc;
+	}
+	if (proj_ops_empty(p->ops))
+		return 0;
+	/* events moved in are not in the plate's index: ev may sort before
+	 * one of them though the index says it is last */
+	if (*last && proj_ops_moved_into(p->ops, ev->plate))
+		*last = 0;
+	if (!proj_ops_is_target(p->ops, ev->id))
+		return 0;
+	*last = 0;
+	proj_ops_plate_of(p->ops, ev->id, ev->plate, eff);
+	return strcmp(eff, ev->plate) == 0 ? 0 : proj__ops_refold(p, t, ev, eff);
+}
+
 /* Replace the plate's rows by a fresh fold of all its events. */
 static int proj__refold(proj *p, log_txn *t, const char *plate)
 {
@@ -671,8 +849,10 @@ static int proj__refold(proj *p, log_txn *t, const char *plate)
 
 	atomic_fetch_add_explicit(&p->nrefolded, 1, memory_order_relaxed);
 	if ((rc = proj__load_plate(p, t, plate, &nev)) != 0 ||
-	    (rc = proj_fold_plate(p->evs, nev, &p->tariff, &rows, &nrows)) != 0 ||
-	    (rc = proj__load_rows_evs(p, txn, plate, p->evs, nev, &p->old)) != 0)
+	    (rc = proj__load_rows_evs(p, txn, plate, p->evs, nev, &p->old)) != 0 ||
+	    (rc = proj__ops_events(p, t, plate, &nev)) != 0 ||	/* ops.h */
+	    (rc = proj_fold_plate_ops(p->evs, nev, &p->tariff, p->ops, &rows,
+	    &nrows, NULL)) != 0)
 		goto err;
 	rc = proj__diff(p, txn, &p->old, rows, nrows);
 err:
@@ -719,6 +899,7 @@ static int proj__extend(proj *p, log_txn *t, const log_event *ev, size_t n)
 		return rc;
 	if ((rc = proj_fold_begin(&f, &p->tariff, p->old.s, p->old.n, proj__known, &kc)) != 0)
 		return rc == EINVAL ? LOG_ECORRUPT : rc;	/* p_open is not one group */
+	f.ops = p->ops;
 	for (i = 0; i < n && rc == 0; i++)
 		rc = proj_fold_step(&f, &ev[i]);
 	if (rc != 0)
@@ -755,6 +936,12 @@ static int proj__settle(proj *p, log_txn *t)
 	if (atomic_load_explicit(&p->pserial, memory_order_relaxed) != log_txn_serial(t) ||
 	    p->npend == 0)
 		return 0;
+	if (p->ops_rebuild) {	/* a TARIFF_SET: every exit may cost another fee */
+		p->ops_rebuild = 0;
+		if ((rc = proj_rebuild(p, t)) != 0)
+			log_txn_set_failed(t, rc);
+		return rc;
+	}
 	for (i = 0; i < p->npend; i++)
 		p->porder[i] = i;
 	qsort_r(p->porder, p->npend, sizeof *p->porder, proj__porder_cmp, p);
@@ -849,6 +1036,8 @@ int proj_apply(void *ctx, log_txn *txn, const log_event *ev, const log_rec *rec)
 	 * to it for our own): nothing before it changes. A late event changes
 	 * what follows it: re-fold its plate. */
 	if ((rc = proj__was_last(txn, ev, rec, &last)) != 0)
+		return rc;
+	if ((rc = proj__ops_apply(p, txn, ev, &last)) != 0)	/* ops.h */
 		return rc;
 	if (p->attached)
 		return proj__pend_add(p, txn, ev, last);
@@ -973,7 +1162,8 @@ int proj_open(log_store *s, const proj_tariff *tariff, proj **out)
 	if (p == NULL)
 		return ENOMEM;
 	p->store = s;
-	if ((rc = proj__open_dbis(p, s)) != 0)
+	if ((rc = proj_ops_new(&p->ops)) != 0 || (rc = proj__ops_load(p)) != 0 ||
+	    (rc = proj__open_dbis(p, s)) != 0)
 		goto err;
 	if (tariff != NULL)
 		p->tariff = *tariff;
@@ -1017,12 +1207,18 @@ void proj_close(proj *p)
 	free(p->porder);
 	free(p->dd);
 	proj__rows_free(&p->old);
+	proj_ops_free(p->ops);
 	free(p);
 }
 
 const proj_tariff *proj_get_tariff(const proj *p)
 {
 	return &p->tariff;
+}
+
+const proj_ops *proj_get_ops(const proj *p)
+{
+	return p->ops;
 }
 
 int proj_set_tariff(proj *p, log_txn *t, const proj_tariff *tariff)
@@ -1074,6 +1270,8 @@ int proj_rebuild(proj *p, log_txn *t)
 		rc = mdb_drop(txn, all[i], 0);
 	if (rc == 0)
 		rc = proj__drop_old(txn);
+	if (rc == 0)	/* ops.h: exactly the log's (heals an aborted add) */
+		rc = proj_ops_load(p->ops, t);
 	p->npend = 0;		/* the fold from scratch covers them */
 	proj__deltas_for(p, t);
 	p->nmd = p->ndd = 0;	/* dropped with the tables */
@@ -1424,7 +1622,7 @@ static void proj__summary_add(proj_summary *sum, const proj_session *s)
 		sum->open++;
 	if (s->flags & PROJ__CONFLICT_FLAGS)
 		sum->conflicts++;
-	if (s->exit_ts >= 0 && s->fee_charged >= 0)
+	if (s->exit_ts >= 0 && s->fee_charged >= 0 && !(s->flags & PROJ_S_VOIDED))
 		sum->revenue += s->fee_charged;
 	sum->digest += proj__row_hash(s);
 	if (!proj__is_open_primary(s))
@@ -1465,6 +1663,7 @@ typedef struct proj__worker {
 	proj__ref *refs;
 	size_t n;
 	const proj_tariff *tariff;
+	const proj_ops *ops;	/* operator changes of the log replayed */
 	proj_summary sum;
 	int rc;
 } proj__worker;
@@ -1483,6 +1682,40 @@ static int proj__plate_of(const char *b, size_t len, const char **plate, size_t 
 	*plate = p;
 	*plen = (size_t)(e - p);
 	return 0;
+}
+
+/* Replay with operator changes: an event an operator corrected is folded
+ * with its new plate's (ops.h). The id is the first key of the bytes. */
+static uint64_t proj__ops_replay_hash(const proj_ops *ops, const log_rec *rec,
+    const char *plate, size_t plen)
+{
+	char id[LOG_ID_MAX + 1], own[LOG_PLATE_MAX + 1], eff[LOG_PLATE_MAX + 1];
+	const char *e;
+	size_t n;
+
+	if (proj_ops_empty(ops) || rec->len < 8 ||
+	    (e = memchr(rec->bytes + 7, '"', rec->len - 7)) == NULL ||
+	    (n = (size_t)(e - (rec->bytes + 7))) > LOG_ID_MAX)
+		return XXH3_64bits(plate, plen);
+	memcpy(id, rec->bytes + 7, n);
+	id[n] = '\0';
+	memcpy(own, plate, plen);
+	own[plen] = '\0';
+	proj_ops_plate_of(ops, id, own, eff);
+	return XXH3_64bits(eff, strlen(eff));
+}
+
+static void proj__ops_replay_plate(const proj_ops *ops, log_event *ev)
+{
+	char eff[LOG_PLATE_MAX + 1];
+
+	if (proj_ops_empty(ops) || !proj_ops_is_target(ops, ev->id))
+		return;
+	proj_ops_plate_of(ops, ev->id, ev->plate, eff);
+	if (strcmp(eff, ev->plate) == 0)
+		return;
+	memcpy(ev->plate, eff, sizeof eff);
+	snprintf(ev->plate_view, sizeof ev->plate_view, "%s", eff);
 }
 
 static int proj__ref_cmp(const void *a, const void *b)
@@ -1517,9 +1750,11 @@ static int proj__fold_group(proj__worker *w, const proj__ref *refs, size_t n,
 		*buf = nb;
 		*cap = n;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (log_event_decode_stored(refs[i].bytes, refs[i].len, &(*buf)[i]) != 0)
 			return LOG_ECORRUPT;
+		proj__ops_replay_plate(w->ops, &(*buf)[i]);	/* ops.h */
+	}
 	proj_fold_sort(*buf, n);
 	for (i = 1; i < n && strcmp((*buf)[i].plate, (*buf)[0].plate) == 0; i++)
 		;
@@ -1528,7 +1763,8 @@ static int proj__fold_group(proj__worker *w, const proj__ref *refs, size_t n,
 	for (i = 0; i < n; i = j) {
 		for (j = i + 1; j < n && strcmp((*buf)[j].plate, (*buf)[i].plate) == 0; j++)
 			;
-		if ((rc = proj_fold_plate(*buf + i, j - i, w->tariff, &rows, &nrows)) != 0)
+		if ((rc = proj_fold_plate_ops(*buf + i, j - i, w->tariff, w->ops, &rows,
+		    &nrows, NULL)) != 0)
 			return rc;
 		for (k = 0; k < nrows; k++)
 			proj__summary_add(&w->sum, &rows[k]);
@@ -1573,7 +1809,7 @@ static int proj__deal(log_txn *t, proj__worker *w, size_t nw, size_t *caps)
 
 		if ((rc = proj__plate_of(rec.bytes, rec.len, &plate, &plen)) != 0)
 			break;
-		h = XXH3_64bits(plate, plen);
+		h = proj__ops_replay_hash(w[0].ops, &rec, plate, plen);	/* ops.h */
 		x = &w[h % nw];
 		if (x->n == caps[x - w]) {
 			size_t cap = caps[x - w] ? caps[x - w] * 2 : 4096;
@@ -1622,13 +1858,18 @@ int proj_replay(log_txn *t, const proj_tariff *tariff, proj_summary *out)
 	proj__worker w[PROJ__WORKERS];
 	size_t caps[PROJ__WORKERS] = { 0 }, nw, i, started = 0;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	proj_ops *ops = NULL;
 	int rc;
 
 	nw = cores < 1 ? 1 : cores > PROJ__WORKERS ? PROJ__WORKERS : (size_t)cores;
 	memset(out, 0, sizeof *out);
 	memset(w, 0, sizeof w);
-	for (i = 0; i < nw; i++)
+	if ((rc = proj_ops_new(&ops)) != 0 || (rc = proj_ops_load(ops, t)) != 0)
+		goto out;
+	for (i = 0; i < nw; i++) {
 		w[i].tariff = tariff;
+		w[i].ops = ops;
+	}
 	if ((rc = proj__deal(t, w, nw, caps)) != 0)
 		goto out;
 	/* Worker 0 runs on this thread; the others on their own. */
@@ -1648,6 +1889,7 @@ int proj_replay(log_txn *t, const proj_tariff *tariff, proj_summary *out)
 out:
 	for (i = 0; i < nw; i++)
 		free(w[i].refs);
+	proj_ops_free(ops);
 	return rc;
 }
 

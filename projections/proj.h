@@ -69,6 +69,10 @@ int proj_open(log_store *s, const proj_tariff *tariff, proj **out);
  * write transaction is open). */
 void proj_close(proj *p);
 const proj_tariff *proj_get_tariff(const proj *p);
+/* The operator changes the projections hold (projections/ops.h); owned by
+ * p, valid until proj_close. */
+struct proj_ops;
+const struct proj_ops *proj_get_ops(const proj *p);
 
 /* Hook the projections into the store's write transactions: proj_apply on
  * every append, proj_precommit before every commit. Not while a write

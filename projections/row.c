@@ -8,7 +8,7 @@
 
 /* The string fields in stored order, with their sizes. */
 #define PROJ__ROW_STRS(X) X(id) X(plate) X(plate_view) X(vehicle) X(primary) \
-	X(entry_edge) X(entry_origin) X(exit_id) X(exit_edge) X(exit_origin)
+	X(entry_edge) X(entry_origin) X(exit_id) X(exit_edge) X(exit_origin) X(pass)
 
 #define PROJ__ROW_FITS(f) _Static_assert(sizeof ((proj_session *)0)->f <= 256, \
 	    #f " is longer than a length byte");

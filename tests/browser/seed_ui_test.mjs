@@ -91,7 +91,7 @@ async function main() {
   const out = await running;
   if (out.fetchError) fail("fetch from another origin: " + out.fetchError);
   if (out.status !== 200 || !out.statusBody.success) fail("status: " + JSON.stringify(out));
-  if (out.put !== 501 || !/issue 14/.test(out.putError)) fail("PUT: " + JSON.stringify(out));
+  if (out.put !== 400 || !/not an event id/.test(out.putError)) fail("PUT: " + JSON.stringify(out));
   if (typeof out.ws !== "object" || out.ws.plate_id !== "29A12345" || out.ws.event_type !== "ENTRY")
     fail("/ws/history: " + JSON.stringify(out.ws));
   await page.screenshot({ path: path.join(outDir, "seed-ui.png") });

@@ -33,6 +33,7 @@ def bearer(t):
 for path, ctype in [("/", "text/html"), ("/console/index.html", "text/html"),
                     ("/console/console.js", "text/javascript"),
                     ("/console/i18n.js", "text/javascript"),
+                    ("/console/ops.js", "text/javascript"),
                     ("/console/console.css", "text/css"),
                     ("/console/favicon.svg", "image/svg+xml")]:
     st, body, r = d.req("GET", path)

@@ -87,12 +87,17 @@ st, b = fe("GET", "/api/p2p/status")
 check(st == 200 and b["running"] is True and b["total_peers"] == 0, "p2p status: %s" % b, d)
 st, b = fe("GET", "/api/p2p/sync-state")
 check(st == 200 and b["sync_state"] == [], "sync-state: %s" % b, d)
-# settings and corrections: not yet (issue 14), said so, never a fake success
-for m, path, body in (("POST", "/api/config", cfg), ("PUT", "/api/config", cfg),
-                      ("PUT", "/api/parking/history/1", {"plate_id": "29A12345",
+# corrections are operator events now (issue 14): an id that names no event
+# is a clear 400, never a fake success
+for m, path, body in (("PUT", "/api/parking/history/1", {"plate_id": "29A12345",
                                                          "plate_view": "29A-123.45"}),
-                      ("DELETE", "/api/parking/history/1", None),
-                      ("PUT", "/api/staff", {"staff": []}), ("POST", "/api/staff", {"staff": []}),
+                      ("DELETE", "/api/parking/history/1", None)):
+    st, b = fe(m, path, body)
+    check(st == 400 and b["success"] is False and "not an event id" in b["error"],
+          "%s %s: %s %s" % (m, path, st, b), d)
+# writes no operator event carries yet: said so, never a fake success
+for m, path, body in (("POST", "/api/config", cfg), ("PUT", "/api/config", cfg),
+                      ("POST", "/api/staff", {"staff": []}),
                       ("PUT", "/api/subscriptions", {"subscriptions": []})):
     st, b = fe(m, path, body)
     check(st == 501 and b["success"] is False and "issue 14" in b["error"],

@@ -54,6 +54,39 @@ static void cli_csv_field(const char *s)
 	putchar('"');
 }
 
+/* What an operator event changed, in words (CSV "change" column). */
+static void cli_dump_change(const log_event *e)
+{
+	char buf[LOG_OP_JSON_MAX + 128];
+	const log_op *o = &e->op;
+
+	switch (e->type) {
+	case LOG_EV_PLATE_CORRECTED:
+		snprintf(buf, sizeof buf, "event %s: %s -> %s", o->target,
+		    o->from_plate, o->plate);
+		break;
+	case LOG_EV_SESSION_VOIDED:
+		snprintf(buf, sizeof buf, "voided session %s of %s", e->session,
+		    o->plate);
+		break;
+	case LOG_EV_PASS_ISSUED:
+		snprintf(buf, sizeof buf, "pass %s (%s) of %s [%lld, %lld)", o->pass,
+		    o->kind, o->plate, (long long)o->valid_from, (long long)o->valid_to);
+		break;
+	case LOG_EV_PASS_REVOKED:
+		snprintf(buf, sizeof buf, "revoked pass %s of %s", o->pass, o->plate);
+		break;
+	case LOG_EV_TARIFF_SET:
+		snprintf(buf, sizeof buf, "tariff %s from %lld: %s", e->tariff,
+		    (long long)o->effective_from, o->value);
+		break;
+	default:
+		snprintf(buf, sizeof buf, "%s = %s", o->section, o->value);
+		break;
+	}
+	cli_csv_field(buf);
+}
+
 static void cli_dump_csv(const log_event *e)
 {
 	char when[40];
@@ -71,9 +104,16 @@ static void cli_dump_csv(const log_event *e)
 		putchar(',');
 		if (e->duration_s >= 0)
 			printf("%lld", (long long)e->duration_s);
-		printf(",%lld,%s\n", (long long)e->fee, e->tariff);
+		printf(",%lld,%s,,,\n", (long long)e->fee, e->tariff);
+	} else if (log_ev_is_op(e->type)) {
+		printf(",,,%s,%s,", e->type == LOG_EV_TARIFF_SET ? e->tariff : "",
+		    e->op.op);
+		cli_csv_field(e->op.reason);
+		putchar(',');
+		cli_dump_change(e);
+		putchar('\n');
 	} else {
-		printf(",,,\n");
+		printf(",,,,,,\n");
 	}
 }
 
@@ -244,7 +284,8 @@ int cli_dump(int argc, char **argv)
 	setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
 	if (o.csv)
 		printf("id,type,origin,stream,seq,ts,time,plate_id,plate_view,vehicle,"
-		    "edge_id,confidence,session,entry_ts,duration_s,fee,tariff\n");
+		    "edge_id,confidence,session,entry_ts,duration_s,fee,tariff,"
+		    "operator,reason,change\n");
 	if ((rc = log_txn_begin(d.store, 0, &t)) != 0 ||
 	    (rc = log_txn_streams(t, &c.streams, &c.nstreams)) != 0)
 		goto err;

@@ -473,6 +473,64 @@ static int conf__edges(const conf__ctx *x, const cJSON *v, conf *c)
 	return 0;
 }
 
+/* ---------------------------------------------------------- operators */
+
+static bool conf__role_ok(const char *s)
+{
+	return strcmp(s, "viewer") == 0 || strcmp(s, "operator") == 0 ||
+	    strcmp(s, "admin") == 0;
+}
+
+/* {"name", "token", "role"}: an operator account (api/accounts.c). */
+static int conf__operator(const conf__ctx *x, const cJSON *v, const char *path,
+    struct conf_operator *o)
+{
+	static const char *const keys[] = { "name", "token", "role" };
+	const cJSON *it;
+	char p[CONF__PATH];
+
+	memset(o, 0, sizeof *o);
+	if (conf__keys(x, v, path, keys, CONF__NKEYS(keys)) != 0)
+		return -1;
+	if ((it = conf__get(v, "name")) == NULL)
+		return conf__fail(x, conf__path(p, path, "name"), "missing");
+	if (conf__id(x, it, conf__path(p, path, "name"), o->name) != 0)
+		return -1;
+	if ((it = conf__get(v, "token")) == NULL)
+		return conf__fail(x, conf__path(p, path, "token"), "missing");
+	if (conf__token(x, it, conf__path(p, path, "token"), o->token) != 0)
+		return -1;
+	if ((it = conf__get(v, "role")) == NULL)
+		return conf__fail(x, conf__path(p, path, "role"), "missing");
+	return conf__str(x, it, conf__path(p, path, "role"), conf__role_ok,
+	    "\"viewer\", \"operator\" or \"admin\"", o->role, sizeof o->role);
+}
+
+static int conf__operators(const conf__ctx *x, const cJSON *v, conf *c)
+{
+	const cJSON *it;
+	char p[CONF__PATH];
+
+	if (!cJSON_IsArray(v))
+		return conf__fail(x, "operators", "expected an array");
+	if (cJSON_GetArraySize(v) > 32)
+		return conf__fail(x, "operators", "more than 32 accounts");
+	c->noperators = 0;
+	cJSON_ArrayForEach(it, v) {
+		struct conf_operator *o = &c->operators[c->noperators];
+
+		if (conf__operator(x, it, conf__index(p, "operators", c->noperators), o) != 0)
+			return -1;
+		for (size_t i = 0; i < c->noperators; i++)
+			if (strcmp(c->operators[i].name, o->name) == 0 ||
+			    strcmp(c->operators[i].token, o->token) == 0)
+				return conf__fail(x, conf__index(p, "operators", c->noperators),
+				    "same name or token as operators[%zu]", i);
+		c->noperators++;
+	}
+	return 0;
+}
+
 /* -------------------------------------------------------------- peers */
 
 /* Own shape {"id","address"} or the seed's {"id","ip","p2p_port"}. */
@@ -830,6 +888,18 @@ static int conf__seed(const conf__ctx *x, const cJSON *v, conf *c)
 
 /* The tariff parser resets the offset; the facility's "utc_offset" (or the
  * offset c had) is applied after it, whatever the order in the file. */
+/* The tariff's compact text, kept to seed the log's first TARIFF_SET
+ * (projections/ops.h); too long for an event: none (the base stays). */
+static void conf__tariff_json(const cJSON *t, conf *c)
+{
+	char *s = cJSON_PrintUnformatted(t);
+
+	c->tariff_json[0] = '\0';
+	if (s != NULL && strlen(s) < sizeof c->tariff_json)
+		strcpy(c->tariff_json, s);
+	cJSON_free(s);
+}
+
 static int conf__tariff(const conf__ctx *x, const cJSON *root, conf *c)
 {
 	const cJSON *t = conf__get(root, "tariff"), *off = conf__get(root, "utc_offset");
@@ -841,6 +911,7 @@ static int conf__tariff(const conf__ctx *x, const cJSON *root, conf *c)
 			return conf__fail(x, "tariff", "expected an object");
 		if (proj_tariff_parse(t, &c->tariff, msg, sizeof msg) != 0)
 			return conf__fail(x, NULL, "tariff.%s", msg);
+		conf__tariff_json(t, c);
 	}
 	if (off != NULL && proj_utc_offset_parse(cJSON_GetStringValue(off), &tz) != 0)
 		return conf__fail(x, "utc_offset",
@@ -937,7 +1008,7 @@ static int conf__root(const conf__ctx *x, const cJSON *root, conf *c)
 	    "id", "data_dir", "http", "p2p", "gates", "durability", "messages",
 	    "utc_offset", "operator_token", "peer_secret", "edges", "peers",
 	    "tariff", "capacity", "limits", "time", "p2p_tls", "metrics_allow", "seed",
-	    "export" };
+	    "export", "operators" };
 	const cJSON *it;
 
 	if (!cJSON_IsObject(root))
@@ -954,6 +1025,8 @@ static int conf__root(const conf__ctx *x, const cJSON *root, conf *c)
 	if (conf__scalars(x, root, c) != 0 || conf__tariff(x, root, c) != 0)
 		return -1;
 	if ((it = conf__get(root, "edges")) != NULL && conf__edges(x, it, c) != 0)
+		return -1;
+	if ((it = conf__get(root, "operators")) != NULL && conf__operators(x, it, c) != 0)
 		return -1;
 	if ((it = conf__get(root, "peers")) != NULL &&
 	    conf__peers(x, it, "peers", false, c) != 0)

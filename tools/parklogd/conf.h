@@ -65,6 +65,14 @@ typedef struct conf {
 	size_t nedges;
 	conf_edge edges[CONF_MAX_EDGES];
 	char operator_token[CONF_TOKEN_MAX + 1]; /* "" = operator API open */
+	/* "operators": named accounts, each its own token and role
+	 * ("viewer" | "operator" | "admin"; api/accounts.c) */
+	size_t noperators;
+	struct conf_operator {
+		char name[LOG_ORIGIN_MAX + 1];
+		char token[CONF_TOKEN_MAX + 1];
+		char role[16];
+	} operators[32];
 
 	size_t npeers;
 	conf_peer peers[CONF_MAX_PEERS];
@@ -73,6 +81,8 @@ typedef struct conf {
 	char p2p_tls_cert[1024], p2p_tls_key[1024], p2p_tls_ca[1024];
 
 	proj_tariff tariff;		/* includes the facility UTC offset */
+	char tariff_json[1025];		/* "tariff" as given, compact ("" if
+					   none): seeds the first TARIFF_SET */
 	size_t ncapacity;
 	char metrics_allow[2048];	/* /metrics without a token: addresses or
 					   prefixes, comma-separated; default loopback */

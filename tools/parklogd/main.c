@@ -36,6 +36,7 @@
 #include "msg/msg.h"
 #include "peers/peer.h"
 #include "projections/proj.h"
+#include "projections/ops.h"
 #include "tools/parklogd/conf.h"
 
 /* Flags, kept to re-apply over the file on SIGHUP. */
@@ -190,6 +191,23 @@ static int load_conf(conf *c, const flags *fl, char *err, size_t errlen)
 	return check_exposure(c, where, err, errlen);
 }
 
+/* "operators" as the api's accounts (api/accounts.c). */
+static int make_accounts(const conf *c, api_policy *pol)
+{
+	api_account *a = calloc(c->noperators + 1, sizeof *a);
+
+	if (a == NULL)
+		return ENOMEM;
+	for (size_t i = 0; i < c->noperators; i++) {
+		snprintf(a[i].name, sizeof a[i].name, "%s", c->operators[i].name);
+		snprintf(a[i].token, sizeof a[i].token, "%s", c->operators[i].token);
+		a[i].role = api_role_parse(c->operators[i].role);
+	}
+	pol->accounts = a;
+	pol->naccounts = c->noperators;
+	return 0;
+}
+
 /* The api's policy from a configuration; release with policy_free once
  * the api has copied it. */
 static int make_policy(const conf *c, api_policy *pol)
@@ -232,13 +250,14 @@ static int make_policy(const conf *c, api_policy *pol)
 	pol->metrics_allow = c->metrics_allow;
 	pol->cors = c->seed_cors;
 	pol->tokenless = c->seed_tokenless;
-	return 0;
+	return make_accounts(c, pol);
 }
 
 static void policy_free(api_policy *pol)
 {
 	free((void *)pol->edges);
 	free((void *)pol->capacity);
+	free((void *)pol->accounts);
 }
 
 static int make_dir(const char *dir)
@@ -486,6 +505,10 @@ static int node_start(node *n)
 		return msg_warnx("%s: projections: %s", c->data_dir,
 		    proj_strerror(rc)), rc;
 	proj_attach(n->proj);
+	/* the config's tariff seeds the log's first TARIFF_SET (ops.h) */
+	if ((rc = proj_ops_seed_tariff(n->store, proj_get_ops(n->proj),
+	    c->tariff.name, c->tariff_json, 0)) != 0)
+		msg_warnx("tariff seed: %s", log_strerror(rc));
 	if ((rc = peers_create(n)) != 0 || (rc = gates_create(n)) != 0)
 		return rc;
 	snprintf(ao.host, sizeof ao.host, "%s", c->http.host);
@@ -564,7 +587,7 @@ static void announce(const node *n, const flags *fl)
 	if (c->nedges == 0)
 		msg_info("no edges configured: any edge id is accepted without a "
 		    "token (loopback only)");
-	if (c->operator_token[0] == '\0')
+	if (c->operator_token[0] == '\0' && c->noperators == 0)
 		msg_info("no operator token: the operator API is open to whoever "
 		    "reaches %s", c->http.host);
 }
@@ -597,6 +620,10 @@ static void tariff_done(log_job *j, int rc)
 	else
 		msg_info("reload: projections folded again with tariff \"%s\"",
 		    tj->tariff.name);
+	if (rc == 0 && proj_ops_tariff_hash(proj_get_ops(tj->proj)) != 0)
+		msg_warnx("reload: the log's tariff (TARIFF_SET) stays in force on "
+		    "every central; change it with POST /api/ops/tariff "
+		    "(docs/operator-changes.md)");
 	free(tj);
 }
 
@@ -674,6 +701,8 @@ static void reload(node *n, const flags *fl)
 	memcpy(n->cf->edges, nc->edges, sizeof nc->edges);
 	n->cf->nedges = nc->nedges;
 	memcpy(n->cf->operator_token, nc->operator_token, sizeof nc->operator_token);
+	memcpy(n->cf->operators, nc->operators, sizeof nc->operators);
+	n->cf->noperators = nc->noperators;
 	n->cf->tariff = nc->tariff;
 out:
 	free(nc);

@@ -273,6 +273,14 @@ static const bad BAD[] = {
 	{ "{\"tariff\":{\"classes\":{\"car\":{\"mode\":\"hourly\",\"per_hr\":1}}}}",
 	  F "tariff.classes.car.per_hr: unknown key" },
 	{ "{\"tariff\":[]}", F "tariff: expected an object" },
+	{ "{\"operators\":{}}", F "operators: expected an array" },
+	{ "{\"operators\":[{\"name\":\"lan\",\"token\":\"tok-0123456789abcdef\"}]}",
+	  F "operators[0].role: missing" },
+	{ "{\"operators\":[{\"name\":\"lan\",\"token\":\"tok-0123456789abcdef\",\"role\":\"boss\"}]}",
+	  F "operators[0].role: expected \"viewer\", \"operator\" or \"admin\"" },
+	{ "{\"operators\":[{\"name\":\"lan\",\"token\":\"tok-0123456789abcdef\",\"role\":\"admin\"},"
+	  "{\"name\":\"vy\",\"token\":\"tok-0123456789abcdef\",\"role\":\"viewer\"}]}",
+	  F "operators[1]: same name or token as operators[0]" },
 	{ "{\"capacity\":{\"car\":-1}}", F "capacity.car: expected an integer 0..1000000000" },
 	{ "{\"capacity\":{\"car\":1.5}}", F "capacity.car: expected an integer 0..1000000000" },
 	{ "{\"capacity\":{\"Car\":1}}",
@@ -322,6 +330,24 @@ TEST(seed_clients_keys)
 	T_EQ_STR("10.0.0.21,10.0.1.0/24,fd00::/8", c.seed_tokenless);
 	load_ok(&c, "{\"seed\":{\"cors_origins\":[]}}");
 	T_EQ_STR("", c.seed_cors);			/* CORS off */
+}
+
+/* Issue 14: operator accounts, and the tariff kept as text to seed the
+ * log's first TARIFF_SET. */
+TEST(operators_and_tariff_text)
+{
+	conf c;
+
+	load_ok(&c, "{\"operators\":[{\"name\":\"lan\",\"token\":"
+	    "\"tok-0123456789abcdef\",\"role\":\"operator\"}],"
+	    "\"tariff\":{\"name\":\"t1\"}}");
+	T_EQ_INT(1, c.noperators);
+	T_EQ_STR("lan", c.operators[0].name);
+	T_EQ_STR("operator", c.operators[0].role);
+	T_EQ_STR("{\"name\":\"t1\"}", c.tariff_json);
+	load_ok(&c, "{}");
+	T_EQ_INT(0, c.noperators);
+	T_EQ_STR("", c.tariff_json);
 }
 
 TEST(bad_files_exact_messages)

@@ -129,7 +129,7 @@ TEST(names_ids_streams)
 	T_EQ_STR("ENTRY_CONFIRMED", log_ev_type_name(LOG_EV_ENTRY_CONFIRMED));
 	T_EQ_STR("EXIT", log_ev_type_name(LOG_EV_EXIT));
 	T_ASSERT(log_ev_type_name(LOG_EV_NONE) == NULL);
-	T_ASSERT(log_ev_type_name((enum log_ev_type)9) == NULL);
+	T_ASSERT(log_ev_type_name((enum log_ev_type)(LOG_EV_LAST + 1)) == NULL);
 	T_EQ_INT(LOG_EV_EXIT, log_ev_type_parse("EXIT"));
 	T_EQ_INT(LOG_EV_ENTRY_CONFIRMED, log_ev_type_parse("ENTRY_CONFIRMED"));
 	T_EQ_INT(LOG_EV_NONE, log_ev_type_parse("exit"));
@@ -324,7 +324,7 @@ TEST(check_rules)
 		case 2: ev.duration_s = cases[i].v; break;
 		case 3: strcpy(ev.tariff, "x"); break;
 		case 4: ev.seq = (uint64_t)cases[i].v; break;
-		case 5: ev.type = (enum log_ev_type)7; break;
+		case 5: ev.type = (enum log_ev_type)(LOG_EV_LAST + 1); break;
 		case 6: ev.session[0] = '\0'; break;
 		case 7: strcpy(ev.session, "central-2_0173_29A12345"); break;
 		case 8: ev.ts++; break;
