@@ -117,9 +117,10 @@ after=$(exported 1) held=$(cl_status 1 | $CL_PY -c 'import json,sys; print(sum(v
 [ "$after" -lt "$held" ] || cl_fail "central-1 exported $after of $held after its restart: not resumed"
 echo "central-1: $before exported before kill -9, $after of $held after the restart"
 
-$CL_PY - "$(cl_status 1)" "$(cl_status 3)" "$(jsz 1)" "$(jsz 2)" "$(jsz 3)" \
-	"$(curl -fsS "$(cl_url 1)/api/stats")" "$(curl -fsS "$(cl_url 3)/api/stats")" \
-	"$HQ_PORT" <<'PY' || cl_fail "JetStream or HQ differ from the facilities"
+# The check, as a script: the followers' replicas apply a message after
+# the quorum's ack, so one look at three /jsz may catch one behind: look
+# again (bounded) until they agree or the time is up.
+cat >"$CL_TMP/nats_check.py" <<'PY'
 import json, sys, time, urllib.request
 sa, sb, jz1, jz2, jz3, ra, rb = (json.loads(x) for x in sys.argv[1:8])
 port = int(sys.argv[8])
@@ -154,4 +155,12 @@ assert t["inside"] == ra["vehicles_in_parking"] + rb["vehicles_in_parking"]
 assert t["today"]["revenue"] == ra["revenue_today"] + rb["revenue_today"] > 0
 print("ok")
 PY
+ok=0
+for _ in $(seq 1 20); do
+	if $CL_PY "$CL_TMP/nats_check.py" "$(cl_status 1)" "$(cl_status 3)" "$(jsz 1)" "$(jsz 2)" \
+		"$(jsz 3)" "$(curl -fsS "$(cl_url 1)/api/stats")" \
+		"$(curl -fsS "$(cl_url 3)/api/stats")" "$HQ_PORT"; then ok=1; break; fi
+	sleep 1
+done
+[ $ok = 1 ] || cl_fail "JetStream or HQ differ from the facilities"
 echo "PASS nats_export"
